@@ -1,0 +1,55 @@
+# Spymaster: every entry point. Needs only Python 3.11 and pip; uv is installed if missing.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := $(CURDIR)/.tools/bin/uv
+endif
+
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export SPYMASTER_DATA_DIR ?= $(CURDIR)/data
+
+# The built-in sample: Thursday 2025-11-20 to Friday 2025-11-28 (a weekend, a Monday,
+# the Thanksgiving holiday and the 13:00 early close after it).
+SAMPLE_START ?= 2025-11-20
+SAMPLE_END ?= 2025-11-28
+SAMPLE_PROFILE ?= demo
+
+.PHONY: setup demo test lint format ui clean-lake
+
+$(CURDIR)/.tools/bin/uv:
+	$(PYTHON) -m venv $(CURDIR)/.tools
+	$(CURDIR)/.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen
+	@touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+setup: .venv/.synced $(DAGSTER_HOME)/dagster.yaml
+
+demo: setup
+	$(UV) run spymaster sample-data --start $(SAMPLE_START) --end $(SAMPLE_END) --profile $(SAMPLE_PROFILE)
+	$(UV) run spymaster materialize --start $(SAMPLE_START) --end $(SAMPLE_END)
+	$(UV) run spymaster summary
+
+test: setup
+	$(UV) run pytest
+
+lint: setup
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+format: setup
+	$(UV) run ruff check --fix .
+	$(UV) run ruff format .
+
+ui: setup
+	$(UV) run dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+clean-lake:
+	rm -rf $(SPYMASTER_DATA_DIR)/lake

@@ -1,0 +1,248 @@
+"""`spymaster`: generate sample data, materialize assets through the Dagster instance, summarise."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from spymaster_assets.paths import DATA_DIR_ENV, DataLayout, default_data_dir
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SAMPLE_DAYS = ("2025-11-20", "2025-11-25")  # Thu..Tue: spans a weekend, includes a Monday
+
+
+def _data_dir_option(fn):
+    return click.option(
+        "--data-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help=f"Data folder (raw/ and lake/). Default: ${DATA_DIR_ENV}, else ./data.",
+    )(fn)
+
+
+def _use_data_dir(data_dir: Path | None) -> Path:
+    """Resolve the data folder and export it, so the Dagster definitions see the same one."""
+    resolved = (data_dir or default_data_dir()).resolve()
+    os.environ[DATA_DIR_ENV] = str(resolved)
+    return resolved
+
+
+def _dagster_home() -> Path:
+    home = Path(os.environ.get("DAGSTER_HOME") or REPO_ROOT / ".dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists() and (REPO_ROOT / "dagster.yaml").exists():
+        shutil.copyfile(REPO_ROOT / "dagster.yaml", config)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def _parse_day(text: str, *, must_trade: bool = True) -> dt.date:
+    from spymaster_assets.market.trading_calendar import NotATradingDayError, parse_trading_day
+
+    try:
+        return parse_trading_day(text) if must_trade else dt.date.fromisoformat(text)
+    except (NotATradingDayError, ValueError) as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def _days_between(start: dt.date, end: dt.date) -> list[dt.date]:
+    from spymaster_assets.market.trading_calendar import trading_days
+
+    if end < start:
+        raise click.BadParameter(f"--end {end} is before --start {start}")
+    days = trading_days(start, end)
+    if not days:
+        raise click.BadParameter(f"no NYSE trading day between {start} and {end}")
+    return days
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Spymaster: ES futures + SPY 0DTE options -> level-touch research signals (Dagster)."""
+
+
+@main.command("sample-data")
+@click.option("--start", required=True, help="First trading day, YYYY-MM-DD.")
+@click.option("--end", default=None, help="Last trading day (inclusive). Default: --start.")
+@click.option("--profile", type=click.Choice(["demo", "full"]), default="demo", show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--force", is_flag=True, help="Regenerate days whose files already exist.")
+@_data_dir_option
+def sample_data(
+    start: str, end: str | None, profile: str, seed: int, force: bool, data_dir: Path | None
+) -> None:
+    """Write sample Databento (trades, mbp-10) and Polygon options files for trading days."""
+    from spymaster_assets.sample.generator import generate_day
+
+    root = _use_data_dir(data_dir)
+    first = _parse_day(start, must_trade=end is None)
+    days = _days_between(first, _parse_day(end, must_trade=False)) if end else [first]
+    layout = DataLayout(root)
+    for day in days:
+        if not force and all(p.exists() for p in layout.raw_paths(day)):
+            click.echo(f"{day}: raw files already present, skipped (use --force to regenerate)")
+            continue
+        generated = generate_day(day, root, profile=profile, seed=seed, progress=click.echo)
+        counts = ", ".join(f"{k} {v:,}" for k, v in generated.records.items())
+        click.echo(f"{day}: wrote {counts} records in {generated.seconds:.1f}s")
+    click.echo(f"raw files under {layout.root / 'raw'}")
+
+
+def _partitions_to_run(
+    date: str | None, start: str | None, end: str | None, all_: bool, layout: DataLayout
+) -> list[dt.date]:
+    from spymaster_assets.market.trading_calendar import is_trading_day
+
+    chosen = sum(x is not None for x in (date, start)) + int(all_)
+    if chosen != 1 or (start is None) != (end is None):
+        raise click.UsageError("give exactly one of --date D, --start D --end D, or --all")
+    if date:
+        return [_parse_day(date)]
+    if start:
+        return _days_between(_parse_day(start, must_trade=False), _parse_day(end, must_trade=False))
+    days = [d for d in layout.raw_days() if is_trading_day(d)]
+    if not days:
+        raise click.UsageError(f"--all: no raw files under {layout.root / 'raw'}")
+    return days
+
+
+def _run_errors(result) -> list[str]:
+    errors = []
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.step_failure_data
+            errors.append(
+                f"{event.step_key}: {data.error.message.strip() if data.error else 'failed'}"
+            )
+        elif event.is_run_failure and not errors:
+            errors.append(event.message or "run failed")
+    return errors
+
+
+def _check_failures(result) -> list[str]:
+    failures = []
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            ev = event.event_specific_data
+            if not ev.passed:
+                failures.append(
+                    f"{ev.asset_key.to_user_string()}:{ev.check_name} {ev.severity.value}"
+                    f" {ev.description or ''}".rstrip()
+                )
+    return failures
+
+
+@main.command()
+@click.option("--date", default=None, help="One trading day, YYYY-MM-DD.")
+@click.option("--start", default=None, help="First trading day of a range.")
+@click.option("--end", default=None, help="Last trading day of a range (inclusive).")
+@click.option("--all", "all_", is_flag=True, help="Every trading day that has raw data.")
+@click.option(
+    "--select",
+    default=None,
+    help="Asset keys, e.g. 'bronze/es_trades,silver/ohlcv_1m' ('+'/'*' allowed).",
+)
+@_data_dir_option
+def materialize(date, start, end, all_, select, data_dir) -> None:
+    """Materialize assets for trading days through the Dagster instance in $DAGSTER_HOME."""
+    root = _use_data_dir(data_dir)
+    home = _dagster_home()
+    days = _partitions_to_run(date, start, end, all_, DataLayout(root))
+
+    import dagster as dg
+
+    from spymaster_assets.definitions import defs
+    from spymaster_assets.selection import SelectionError, parse_selection
+
+    graph = defs.resolve_asset_graph()
+    try:
+        keys = parse_selection(select, set(graph.get_all_asset_keys())).resolve(graph)
+    except SelectionError as exc:
+        raise click.BadParameter(str(exc), param_hint="--select") from exc
+    job = defs.resolve_implicit_global_asset_job_def()
+    click.echo(f"data: {root}   dagster home: {home}   assets: {len(keys)}   days: {len(days)}")
+    failed = []
+    with dg.DagsterInstance.get() as instance:
+        for n, day in enumerate(days, 1):
+            started = time.perf_counter()
+            result = job.execute_in_process(
+                instance=instance,
+                partition_key=day.isoformat(),
+                asset_selection=sorted(keys),
+                raise_on_error=False,
+                tags={"spymaster/launched_by": "cli"},
+                run_config={
+                    "loggers": {
+                        "console": {
+                            "config": {
+                                "log_level": os.environ.get("SPYMASTER_LOG_LEVEL", "WARNING")
+                            }
+                        }
+                    }
+                },
+            )
+            rows = {
+                m.asset_key.to_user_string(): m.metadata.get("dagster/row_count")
+                for m in (
+                    e.event_specific_data.materialization
+                    for e in result.get_asset_materialization_events()
+                )
+            }
+            summary = ", ".join(
+                f"{k} {v.value:,}" if v is not None else k for k, v in sorted(rows.items())
+            )
+            status = "ok" if result.success else "FAILED"
+            click.echo(
+                f"[{n}/{len(days)}] {day} {status} in {time.perf_counter() - started:.1f}s  {summary}"
+            )
+            for line in _check_failures(result):
+                click.echo(f"    check failed: {line}")
+            if not result.success:
+                failed.append(day)
+                for line in _run_errors(result):
+                    click.echo(f"    error: {line}", err=True)
+    if failed:
+        click.echo(
+            f"{len(failed)} of {len(days)} partitions failed: {', '.join(map(str, failed))}",
+            err=True,
+        )
+        sys.exit(1)
+
+
+@main.command()
+@_data_dir_option
+def summary(data_dir: Path | None) -> None:
+    """Rows per asset and day in the lake, where the files are, and how to open the UI."""
+    import polars as pl
+
+    root = _use_data_dir(data_dir)
+    lake = root / "lake"
+    files = sorted(lake.glob("*/*/*.parquet")) if lake.exists() else []
+    if not files:
+        click.echo(f"no lake files under {lake} yet: run `spymaster materialize --all`")
+        return
+    table: dict[str, dict[str, int]] = {}
+    for f in files:
+        asset = f"{f.parent.parent.name}/{f.parent.name}"
+        table.setdefault(asset, {})[f.stem] = pl.scan_parquet(f).select(pl.len()).collect().item()
+    days = sorted({d for per_day in table.values() for d in per_day})
+    width = max(len(a) for a in table)
+    click.echo("rows per asset and trading day")
+    click.echo(" " * width + "  " + "  ".join(f"{d:>10}" for d in days))
+    for asset, per_day in sorted(table.items()):
+        cells = "  ".join(f"{per_day[d]:>10,}" if d in per_day else f"{'-':>10}" for d in days)
+        click.echo(f"{asset:<{width}}  {cells}")
+    click.echo(f"\nlake files: {lake}/<layer>/<asset>/<YYYY-MM-DD>.parquet")
+    click.echo(f"raw files:  {root / 'raw'}")
+    click.echo("open the Dagster UI: make ui, then http://127.0.0.1:3000")
+
+
+if __name__ == "__main__":
+    main()

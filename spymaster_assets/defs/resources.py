@@ -1,0 +1,102 @@
+"""Resources shared by every asset: the configuration, the lake and its IO manager."""
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import dagster as dg
+import polars as pl
+
+from spymaster_assets.market.atomic import atomic_path
+from spymaster_assets.market.atomic import temporary_sibling as _temporary_sibling
+from spymaster_assets.paths import DataLayout, default_data_dir
+from spymaster_assets.settings import SpymasterConfig
+
+
+class StagedParquet(NamedTuple):
+    """A parquet file an asset already wrote next to its final path; the IO manager renames it."""
+
+    path: Path
+    rows: int
+
+
+class LakeResource(dg.ConfigurableResource):
+    """The data folder: raw vendor files in, lake parquet files out."""
+
+    data_dir: str
+
+    @property
+    def layout(self) -> DataLayout:
+        return DataLayout(Path(self.data_dir))
+
+    def asset_path(self, asset_key: dg.AssetKey, partition: str | None) -> Path:
+        layer, *rest = asset_key.path
+        return self.layout.lake_path(layer, rest[-1], partition)
+
+    def staging_path(self, asset_key: dg.AssetKey, partition: str | None) -> Path:
+        final = self.asset_path(asset_key, partition)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        return _temporary_sibling(final)
+
+
+def trading_day_of(context: dg.AssetExecutionContext) -> dt.date:
+    return dt.date.fromisoformat(context.partition_key)
+
+
+class LakeIOManager(dg.ConfigurableIOManager):
+    """Parquet per asset and partition at lake/<layer>/<name>/<YYYY-MM-DD>.parquet.
+
+    Writes go to a temporary sibling and are renamed into place, so a failed or killed run
+    leaves the previous file (or none), never half a file. Inputs load as polars LazyFrames so
+    downstream assets read only the columns and rows they need.
+    """
+
+    lake: LakeResource
+
+    def handle_output(self, context: dg.OutputContext, obj: object) -> None:
+        if obj is None:
+            return
+        partition = context.partition_key if context.has_partition_key else None
+        final = self.lake.asset_path(context.asset_key, partition)
+        if isinstance(obj, StagedParquet):
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(obj.path, final)
+            rows = obj.rows
+        elif isinstance(obj, pl.DataFrame):
+            with atomic_path(final) as tmp:
+                obj.write_parquet(tmp, compression="zstd", compression_level=3, statistics=True)
+            rows = obj.height
+        else:
+            raise TypeError(f"LakeIOManager cannot store {type(obj).__name__}")
+        context.add_output_metadata(
+            {
+                "path": dg.MetadataValue.path(str(final)),
+                "dagster/row_count": rows,
+                "bytes": final.stat().st_size,
+            }
+        )
+
+    def load_input(self, context: dg.InputContext) -> pl.LazyFrame:
+        upstream = context.upstream_output
+        key = upstream.asset_key if upstream is not None else context.asset_key
+        partition = context.asset_partition_key if context.has_asset_partitions else None
+        path = self.lake.asset_path(key, partition)
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{key.to_user_string()} has no data for {partition or 'its only partition'} "
+                f"(expected {path}); materialize it first"
+            )
+        return pl.scan_parquet(path)
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    lake = LakeResource(data_dir=str(default_data_dir()))
+    return dg.Definitions(
+        resources={
+            "settings": SpymasterConfig(),
+            "lake": lake,
+            "io_manager": LakeIOManager(lake=lake),
+        }
+    )

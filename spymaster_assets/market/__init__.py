@@ -1,0 +1,1 @@
+"""Market-data code with no Dagster imports: calendars, vendor formats, Numba kernels."""

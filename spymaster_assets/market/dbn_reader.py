@@ -1,0 +1,124 @@
+"""Open and stream Databento DBN files with the official client, refusing anything dubious.
+
+Accepts DBN versions 1-3, compressed (`.dbn.zst`) or not. Refuses, with a `RawDataError` that
+names the file and the trading day: a missing file, the legacy DBZ format, a file of another
+dataset or schema, a mixed-schema file, a file for another date, and a truncated or corrupt
+file (the client only warns about truncation; here it is an error).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import databento as db
+import databento_dbn
+import numpy as np
+import pandas as pd
+import zstandard
+from databento.common.error import BentoWarning
+
+from spymaster_assets.market.dbn_format import DATASET
+from spymaster_assets.market.errors import RawDataError
+
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+DBN_MAGIC = b"DBN"
+SUPPORTED_VERSIONS = (1, 2, 3)
+
+
+def _leading_bytes(path: Path, n: int = 4) -> bytes:
+    with open(path, "rb") as fh:
+        head = fh.read(n)
+    if head[:4] == ZSTD_MAGIC:
+        with open(path, "rb") as fh:
+            reader = zstandard.ZstdDecompressor().stream_reader(fh)
+            try:
+                return reader.read(n)
+            except zstandard.ZstdError:
+                return b""
+    return head
+
+
+def open_dbn(path: Path, schema: str, trading_day: dt.date, dataset: str = DATASET) -> db.DBNStore:
+    """Open a daily DBN file after checking format, dataset, schema and date."""
+    path = Path(path)
+    if not path.exists():
+        raise RawDataError(
+            path, trading_day, f"missing raw file: no Databento {schema} file for this day"
+        )
+    if path.stat().st_size == 0:
+        raise RawDataError(path, trading_day, "empty file")
+    head = _leading_bytes(path)
+    if head[:3] != DBN_MAGIC:
+        if head[:4] == ZSTD_MAGIC or head[:1] in (b"\x50", b"\x5a") or path.suffix == ".dbz":
+            raise RawDataError(
+                path,
+                trading_day,
+                "legacy DBZ file or not DBN at all: only DBN v1-v3 is read; convert it with "
+                "Databento's `dbn` tool or download the DBN encoding",
+            )
+        raise RawDataError(path, trading_day, "not a DBN file (bad magic bytes)")
+    try:
+        store = db.DBNStore.from_file(path)
+        meta = store.metadata
+    except (databento_dbn.DBNError, zstandard.ZstdError, ValueError, OSError) as exc:
+        raise RawDataError(path, trading_day, f"corrupt DBN metadata: {exc}") from exc
+    if meta.version not in SUPPORTED_VERSIONS:
+        raise RawDataError(path, trading_day, f"unsupported DBN version {meta.version}")
+    if meta.dataset != dataset:
+        raise RawDataError(
+            path, trading_day, f"wrong dataset {meta.dataset!r}, expected {dataset!r}"
+        )
+    if meta.schema is None:
+        raise RawDataError(
+            path,
+            trading_day,
+            f"mixed-schema file (several schemas in one file), expected {schema!r} only",
+        )
+    if str(meta.schema) != schema:
+        raise RawDataError(
+            path, trading_day, f"wrong schema {str(meta.schema)!r}, expected {schema!r}"
+        )
+    start = pd.Timestamp(meta.start, unit="ns", tz="UTC")
+    end = pd.Timestamp(meta.end, unit="ns", tz="UTC") if meta.end else start + pd.Timedelta(days=1)
+    day_start = pd.Timestamp(trading_day, tz="UTC")
+    if not (start <= day_start < end or day_start <= start < day_start + pd.Timedelta(days=1)):
+        raise RawDataError(
+            path,
+            trading_day,
+            f"file covers {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC, not this trading day",
+        )
+    return store
+
+
+def iter_records(
+    store: db.DBNStore, path: Path, trading_day: dt.date, chunk_records: int
+) -> Iterator[np.ndarray]:
+    """Yield the file's records as structured arrays of at most `chunk_records` rows."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BentoWarning)
+        try:
+            yield from store.to_ndarray(count=chunk_records)
+        except BentoWarning as exc:
+            raise RawDataError(path, trading_day, f"truncated file: {exc}") from exc
+        except (databento_dbn.DBNError, zstandard.ZstdError, ValueError) as exc:
+            raise RawDataError(path, trading_day, f"corrupt DBN data: {exc}") from exc
+
+
+def read_all_records(store: db.DBNStore, path: Path, trading_day: dt.date) -> np.ndarray:
+    parts = list(iter_records(store, path, trading_day, 1_000_000))
+    if not parts:
+        return np.zeros(0, dtype=store.to_ndarray().dtype)
+    return np.concatenate(parts)
+
+
+def instrument_symbols(store: db.DBNStore, trading_day: dt.date) -> dict[int, str]:
+    """instrument_id -> raw symbol from the file's symbol mappings, for this day."""
+    out: dict[int, str] = {}
+    for raw_symbol, intervals in (store.metadata.mappings or {}).items():
+        for iv in intervals:
+            if iv["start_date"] <= trading_day < iv["end_date"] and str(iv["symbol"]).isdigit():
+                out[int(iv["symbol"])] = raw_symbol
+    return out

@@ -1,0 +1,138 @@
+"""Bronze SPY 0DTE option trades from a Polygon/Massive `trades_v1` flat file (CSV.gz).
+
+Keeps tickers whose root is exactly SPY and whose expiry is the trading date, drops corrected
+or cancelled prints (`correction != 0`) and zero-size prints. Unparsable rows are counted and
+reported; above `bad_row_tolerance` (a fraction of all rows) the file is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from spymaster_assets.market.errors import RawDataError
+
+POLYGON_COLUMNS = [
+    "ticker",
+    "conditions",
+    "correction",
+    "exchange",
+    "price",
+    "sip_timestamp",
+    "size",
+]
+SPY_TICKER = r"^O:SPY(\d{6})([CP])(\d{8})$"
+
+
+@dataclass
+class OptionsResult:
+    frame: pl.DataFrame
+    rows_read: int
+    bad_rows: int
+    bad_row_examples: list[str]
+    other_underlyings: int
+    other_expiries: int
+    corrected: int
+    zero_size: int
+
+
+def _read_text_frame(path: Path, trading_day: dt.date) -> pl.DataFrame:
+    try:
+        with gzip.open(path, "rb") as fh:
+            data = fh.read()
+    except (OSError, EOFError, zlib.error) as exc:
+        raise RawDataError(path, trading_day, f"unreadable gzip: {exc}") from exc
+    if not data.strip():
+        raise RawDataError(path, trading_day, "empty CSV (no header)")
+    try:
+        frame = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=False)
+    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+        raise RawDataError(path, trading_day, f"malformed CSV: {exc}") from exc
+    missing = [c for c in POLYGON_COLUMNS if c not in frame.columns]
+    if missing:
+        raise RawDataError(path, trading_day, f"missing columns {missing}; found {frame.columns}")
+    return frame.select(POLYGON_COLUMNS)
+
+
+def bronze_option_trades(
+    path: Path, trading_day: dt.date, bad_row_tolerance: float
+) -> OptionsResult:
+    path = Path(path)
+    if not path.exists():
+        raise RawDataError(
+            path, trading_day, "missing raw file: no Polygon options trades file for this day"
+        )
+    raw = _read_text_frame(path, trading_day)
+    parsed = raw.with_columns(
+        correction_n=pl.col("correction").cast(pl.Int64, strict=False),
+        exchange_n=pl.col("exchange").cast(pl.Int64, strict=False),
+        price_n=pl.col("price").cast(pl.Float64, strict=False),
+        ts_n=pl.col("sip_timestamp").cast(pl.Int64, strict=False),
+        size_n=pl.col("size").cast(pl.Int64, strict=False),
+    )
+    bad = (
+        pl.col("ticker").is_null()
+        | pl.col("correction_n").is_null()
+        | pl.col("exchange_n").is_null()
+        | pl.col("price_n").is_null()
+        | pl.col("ts_n").is_null()
+        | pl.col("size_n").is_null()
+        | (pl.col("price_n") < 0)
+        | (pl.col("size_n") < 0)
+        | (pl.col("ts_n") <= 0)
+    )
+    parsed = parsed.with_columns(bad=bad)
+    bad_rows = parsed.filter("bad")
+    n_bad = bad_rows.height
+    rows = raw.height
+    if rows and n_bad / rows > bad_row_tolerance:
+        examples = [
+            ",".join(str(v) for v in r) for r in bad_rows.head(3).select(POLYGON_COLUMNS).rows()
+        ]
+        raise RawDataError(
+            path,
+            trading_day,
+            f"{n_bad} of {rows} rows unparsable ({n_bad / rows:.2%} > tolerance "
+            f"{bad_row_tolerance:.2%}); first: {examples}",
+        )
+    good = parsed.filter(~pl.col("bad"))
+    fields = pl.col("ticker").str.extract_groups(SPY_TICKER)
+    good = good.with_columns(fields.alias("f"))
+    spy = good.filter(pl.col("f").struct.field("1").is_not_null())
+    spy = spy.with_columns(
+        expiration=pl.col("f").struct.field("1").str.to_date("%y%m%d", strict=False),
+        right=pl.col("f").struct.field("2"),
+        strike=pl.col("f").struct.field("3").cast(pl.Int64) / 1000.0,
+    )
+    zero_dte = spy.filter(pl.col("expiration") == trading_day)
+    corrected = zero_dte.filter(pl.col("correction_n") != 0).height
+    zero_size = zero_dte.filter((pl.col("correction_n") == 0) & (pl.col("size_n") == 0)).height
+    kept = zero_dte.filter((pl.col("correction_n") == 0) & (pl.col("size_n") > 0))
+    frame = kept.select(
+        ts_ns=pl.col("ts_n"),
+        ticker=pl.col("ticker"),
+        expiration=pl.col("expiration"),
+        right=pl.col("right"),
+        strike=pl.col("strike"),
+        price=pl.col("price_n"),
+        size=pl.col("size_n"),
+        exchange=pl.col("exchange_n"),
+        conditions=pl.col("conditions"),
+    ).sort("ts_ns", maintain_order=True)
+    return OptionsResult(
+        frame=frame,
+        rows_read=rows,
+        bad_rows=n_bad,
+        bad_row_examples=[
+            ",".join(str(v) for v in r) for r in bad_rows.head(3).select(POLYGON_COLUMNS).rows()
+        ],
+        other_underlyings=good.height - spy.height,
+        other_expiries=spy.height - zero_dte.height,
+        corrected=corrected,
+        zero_size=zero_size,
+    )

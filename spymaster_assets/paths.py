@@ -1,0 +1,64 @@
+"""Where raw vendor files and lake outputs live under the data folder (SPEC §3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA_DIR_ENV = "SPYMASTER_DATA_DIR"
+DBN_SCHEMAS = ("trades", "mbp-10")
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get(DATA_DIR_ENV) or "data")
+
+
+@dataclass(frozen=True)
+class DataLayout:
+    root: Path
+
+    @property
+    def databento_dir(self) -> Path:
+        return self.root / "raw" / "databento" / "glbx-mdp3"
+
+    @property
+    def polygon_dir(self) -> Path:
+        return self.root / "raw" / "polygon" / "us_options_opra" / "trades_v1"
+
+    def dbn_path(self, schema: str, day: dt.date, compressed: bool = True) -> Path:
+        name = f"glbx-mdp3-{day:%Y%m%d}.{schema}.dbn" + (".zst" if compressed else "")
+        return self.databento_dir / schema / name
+
+    def existing_dbn_path(self, schema: str, day: dt.date) -> Path:
+        """The day's file: `.dbn.zst` if present, else plain `.dbn`, else the expected `.zst`."""
+        zst = self.dbn_path(schema, day)
+        plain = self.dbn_path(schema, day, compressed=False)
+        return plain if not zst.exists() and plain.exists() else zst
+
+    def options_path(self, day: dt.date) -> Path:
+        return self.polygon_dir / f"{day:%Y}" / f"{day:%m}" / f"{day:%Y-%m-%d}.csv.gz"
+
+    def raw_paths(self, day: dt.date) -> list[Path]:
+        return [self.existing_dbn_path(s, day) for s in DBN_SCHEMAS] + [self.options_path(day)]
+
+    def lake_path(self, layer: str, name: str, partition: str | None) -> Path:
+        folder = self.root / "lake" / layer / name
+        return folder / f"{partition}.parquet" if partition else folder.with_suffix(".parquet")
+
+    def raw_days(self) -> list[dt.date]:
+        """Every date for which at least one raw file is present."""
+        days: set[dt.date] = set()
+        for schema in DBN_SCHEMAS:
+            for p in (self.databento_dir / schema).glob("glbx-mdp3-*.dbn*"):
+                try:
+                    days.add(dt.datetime.strptime(p.name[10:18], "%Y%m%d").date())
+                except ValueError:
+                    continue
+        for p in self.polygon_dir.glob("*/*/*.csv.gz"):
+            try:
+                days.add(dt.date.fromisoformat(p.name[:10]))
+            except ValueError:
+                continue
+        return sorted(days)

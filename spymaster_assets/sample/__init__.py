@@ -1,0 +1,1 @@
+"""Deterministic sample market generator writing the vendors' own file formats."""

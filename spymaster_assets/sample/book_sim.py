@@ -1,0 +1,219 @@
+"""A ten-level limit order book driven toward a latent price, emitting MBP-10 and trades.
+
+Prices are integer ticks. Every event changes the book in one of four ways: a price improvement
+inside a wide spread, an aggressive trade at the best price (which depletes that level), an add
+or a cancel at some depth. A trade is a two-record event: the `T` record (book before the fill,
+no F_LAST) and the book update that the fill causes (F_LAST). One in `batch_add_prob` adds is
+also a two-record event (an add on each side). Complete books (F_LAST) are never crossed,
+because improvements only go strictly inside the spread and fills only remove liquidity.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+N_LEVELS = 10
+ACTION_ADD = ord("A")
+ACTION_CANCEL = ord("C")
+ACTION_TRADE = ord("T")
+SIDE_ASK = ord("A")
+SIDE_BID = ord("B")
+SIDE_NONE = ord("N")
+FLAG_LAST = 128
+EMPTY_LEVEL = np.iinfo(np.int64).min  # no price at this level
+
+
+@njit(cache=True)
+def _level_size(u: float, mean: float, depth: int) -> int:
+    return 1 + int(-math.log(1.0 - u) * mean * (1.0 + 0.15 * depth))
+
+
+@njit(cache=True)
+def init_book(target: float, mean_size: float, n_active: int, uniforms: np.ndarray) -> np.ndarray:
+    """State array [4, N_LEVELS]: bid px, bid size, ask px, ask size (ticks / contracts)."""
+    state = np.zeros((4, N_LEVELS), dtype=np.int64)
+    best_bid = int(math.floor(target))
+    for k in range(N_LEVELS):
+        if k < n_active:
+            state[0, k] = best_bid - k
+            state[1, k] = _level_size(uniforms[2 * k], mean_size, k)
+            state[2, k] = best_bid + 1 + k
+            state[3, k] = _level_size(uniforms[2 * k + 1], mean_size, k)
+        else:
+            state[0, k] = EMPTY_LEVEL
+            state[2, k] = EMPTY_LEVEL
+    return state
+
+
+@njit(cache=True)
+def _snapshot(state: np.ndarray, books: np.ndarray, r: int) -> None:
+    for k in range(N_LEVELS):
+        books[r, 0, k] = state[0, k]
+        books[r, 1, k] = state[1, k]
+        books[r, 2, k] = state[2, k]
+        books[r, 3, k] = state[3, k]
+
+
+@njit(cache=True)
+def _remove_level(state: np.ndarray, side: int, k: int, n_active: int, new_size: int) -> None:
+    """Drop level k of a side (0 bid, 1 ask); a new level appears at the far end."""
+    px = 2 * side
+    sz = px + 1
+    for j in range(k, n_active - 1):
+        state[px, j] = state[px, j + 1]
+        state[sz, j] = state[sz, j + 1]
+    step = -1 if side == 0 else 1
+    state[px, n_active - 1] = state[px, n_active - 2] + step
+    state[sz, n_active - 1] = new_size
+
+
+@njit(cache=True)
+def _insert_best(state: np.ndarray, side: int, price: int, size: int, n_active: int) -> None:
+    px = 2 * side
+    sz = px + 1
+    for j in range(n_active - 1, 0, -1):
+        state[px, j] = state[px, j - 1]
+        state[sz, j] = state[sz, j - 1]
+    state[px, 0] = price
+    state[sz, 0] = size
+
+
+@njit(cache=True)
+def simulate_book(
+    state: np.ndarray,
+    target: np.ndarray,
+    uniforms: np.ndarray,
+    n_active: int,
+    p_trade: float,
+    p_add: float,
+    batch_add_prob: float,
+    mean_trade: float,
+    mean_size: float,
+    side_none_prob: float,
+    rec_event: np.ndarray,
+    rec_action: np.ndarray,
+    rec_side: np.ndarray,
+    rec_price: np.ndarray,
+    rec_size: np.ndarray,
+    rec_depth: np.ndarray,
+    rec_flags: np.ndarray,
+    books: np.ndarray,
+    tr_event: np.ndarray,
+    tr_price: np.ndarray,
+    tr_size: np.ndarray,
+    tr_side: np.ndarray,
+) -> tuple[int, int]:
+    """Advance `state` through every event; fill record and trade outputs; return their counts.
+
+    `uniforms` is [n_events, 6]. Output arrays need room for 2 records and 1 trade per event.
+    """
+    r = 0
+    n_tr = 0
+    for i in range(len(target)):
+        u = uniforms[i]
+        gap = target[i] - 0.5 * (state[0, 0] + state[2, 0])
+        spread = state[2, 0] - state[0, 0]
+        if spread > 1:
+            side = 0 if gap >= 0.0 else 1
+            price = state[0, 0] + 1 if side == 0 else state[2, 0] - 1
+            size = _level_size(u[1], 0.5 * mean_size, 0)
+            _insert_best(state, side, price, size, n_active)
+            rec_event[r] = i
+            rec_action[r] = ACTION_ADD
+            rec_side[r] = SIDE_BID if side == 0 else SIDE_ASK
+            rec_price[r] = price
+            rec_size[r] = size
+            rec_depth[r] = 0
+            rec_flags[r] = FLAG_LAST
+            _snapshot(state, books, r)
+            r += 1
+        elif abs(gap) > 1.0 or u[0] < p_trade:
+            buy = gap > 0.0 if abs(gap) > 1.0 else u[1] < 0.5 + 0.35 * math.tanh(gap)
+            book_side = 1 if buy else 0  # a buyer lifts the ask, a seller hits the bid
+            level_size = state[2 * book_side + 1, 0]
+            if abs(gap) > 1.0:
+                qty = level_size
+            else:
+                qty = min(level_size, 1 + int(-math.log(1.0 - u[2]) * mean_trade))
+            price = state[2 * book_side, 0]
+            aggressor = SIDE_BID if buy else SIDE_ASK
+            if u[5] < side_none_prob:
+                aggressor = SIDE_NONE
+            rec_event[r] = i
+            rec_action[r] = ACTION_TRADE
+            rec_side[r] = aggressor
+            rec_price[r] = price
+            rec_size[r] = qty
+            rec_depth[r] = 0
+            rec_flags[r] = 0
+            _snapshot(state, books, r)
+            r += 1
+            tr_event[n_tr] = i
+            tr_price[n_tr] = price
+            tr_size[n_tr] = qty
+            tr_side[n_tr] = aggressor
+            n_tr += 1
+            remaining = level_size - qty
+            if remaining == 0:
+                _remove_level(
+                    state, book_side, 0, n_active, _level_size(u[3], mean_size, n_active - 1)
+                )
+            else:
+                state[2 * book_side + 1, 0] = remaining
+            rec_event[r] = i
+            rec_action[r] = ACTION_CANCEL
+            rec_side[r] = SIDE_ASK if book_side == 1 else SIDE_BID
+            rec_price[r] = price
+            rec_size[r] = remaining
+            rec_depth[r] = 0
+            rec_flags[r] = FLAG_LAST
+            _snapshot(state, books, r)
+            r += 1
+        else:
+            is_add = u[0] < p_trade + p_add
+            book_side = 0 if u[1] < 0.5 else 1
+            depth = min(n_active - 1, int(-math.log(1.0 - u[2]) * 2.5))
+            amount = 1 + int(-math.log(1.0 - u[3]) * 0.4 * mean_size)
+            if is_add and u[4] < batch_add_prob:
+                # First half of a two-record event: an add on the other side, not F_LAST.
+                other = 1 - book_side
+                state[2 * other + 1, depth] += amount
+                rec_event[r] = i
+                rec_action[r] = ACTION_ADD
+                rec_side[r] = SIDE_ASK if other == 1 else SIDE_BID
+                rec_price[r] = state[2 * other, depth]
+                rec_size[r] = state[2 * other + 1, depth]
+                rec_depth[r] = depth
+                rec_flags[r] = 0
+                _snapshot(state, books, r)
+                r += 1
+            price = state[2 * book_side, depth]
+            if is_add:
+                state[2 * book_side + 1, depth] += amount
+                remaining = state[2 * book_side + 1, depth]
+            else:
+                remaining = state[2 * book_side + 1, depth] - amount
+                if remaining <= 0:
+                    remaining = 0
+                    _remove_level(
+                        state,
+                        book_side,
+                        depth,
+                        n_active,
+                        _level_size(u[5], mean_size, n_active - 1),
+                    )
+                else:
+                    state[2 * book_side + 1, depth] = remaining
+            rec_event[r] = i
+            rec_action[r] = ACTION_ADD if is_add else ACTION_CANCEL
+            rec_side[r] = SIDE_ASK if book_side == 1 else SIDE_BID
+            rec_price[r] = price
+            rec_size[r] = remaining
+            rec_depth[r] = depth
+            rec_flags[r] = FLAG_LAST
+            _snapshot(state, books, r)
+            r += 1
+    return r, n_tr

@@ -1,0 +1,367 @@
+"""One sample trading day: Databento trades + MBP-10 (ES.FUT parent file) and Polygon options.
+
+Deterministic for (seed, date). Everything per record is vectorised or runs in Numba kernels;
+the MBP-10 file is produced and compressed window by window, so memory stays bounded even for
+the `full` profile (about six million front-month book records).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from spymaster_assets.market.dbn_format import (
+    F_LAST,
+    MBP10_DTYPE,
+    N_LEVELS,
+    PRICE_SCALE,
+    PUBLISHER_GLBX,
+    RTYPE_MBP10,
+    RTYPE_TRADES,
+    TRADE_DTYPE,
+    UNDEF_PRICE,
+    level_field,
+)
+from spymaster_assets.market.dbn_writer import write_dbn
+from spymaster_assets.market.trading_calendar import NS_PER_SECOND, session_windows
+from spymaster_assets.paths import DataLayout
+from spymaster_assets.sample.activity import SECONDS_PER_DAY, activity_profile, event_times
+from spymaster_assets.sample.book_sim import EMPTY_LEVEL, init_book, simulate_book
+from spymaster_assets.sample.contracts import (
+    calendar_spread_symbol,
+    dominant_contract,
+    spread_instrument_id,
+)
+from spymaster_assets.sample.options_tape import option_trades, write_polygon_csv_gz
+from spymaster_assets.sample.price_path import latent_path
+
+ES_TICK = 0.25
+SPREAD_TICK = 0.05
+
+
+@dataclass(frozen=True)
+class Profile:
+    front_events: int  # book events of the dominant contract over the UTC day
+    option_trades: int
+    window_events: int = 400_000  # dominant-contract events per generation window
+
+
+PROFILES = {
+    "demo": Profile(front_events=120_000, option_trades=15_000),
+    "full": Profile(front_events=5_250_000, option_trades=700_000),
+}
+
+
+@dataclass(frozen=True)
+class MarketShape:
+    """Knobs of the simulated market; defaults give a plausible ES day."""
+
+    reaction_prob: float = 0.45  # chance that a visit to a whole SPY dollar triggers a reaction
+    break_share: float = 0.5  # of reactions, the share that go through the level
+    reaction_size_es: float = 24.0  # ES points travelled by a reaction
+    reaction_seconds: int = 150
+    daily_sigma: float = 0.0045  # fraction of price: spread of the day's diffusion
+    es_spy_ratio: float = 10.0
+    front_share: float | None = None  # RTH volume share of the dominant outright (None: auto)
+    risk_free_rate: float = 0.045
+
+
+@dataclass
+class Instrument:
+    raw_symbol: str
+    instrument_id: int
+    tick: float
+    events: int
+    offset_es: float  # added to the latent ES path (for the spread: its own level)
+    n_active_levels: int
+    mean_size: float
+    p_trade: float
+    own_noise: float = 0.0  # spreads wander on their own
+    ts_event: np.ndarray = field(default=None, repr=False)
+    ts_recv: np.ndarray = field(default=None, repr=False)
+    target: np.ndarray = field(default=None, repr=False)
+    sequence: np.ndarray = field(default=None, repr=False)
+    ts_in_delta: np.ndarray = field(default=None, repr=False)
+
+
+@dataclass
+class GeneratedDay:
+    day: dt.date
+    paths: dict[str, Path]
+    records: dict[str, int]
+    instruments: dict[str, int]
+    seconds: float
+
+
+def start_price(day: dt.date, rng: np.random.Generator) -> float:
+    """ES level of the day: a slow deterministic trend plus day-to-day noise."""
+    days = (day - dt.date(2025, 1, 2)).days
+    return float(5900.0 + 0.9 * days + 70.0 * np.sin(days / 23.0) + rng.normal(0.0, 12.0))
+
+
+def _instruments(day: dt.date, profile: Profile, shape: MarketShape, ref_price: float):
+    dominant, other, roll_day = dominant_contract(day)
+    share = shape.front_share or (0.75 if roll_day else 0.965)
+    near, far = sorted([dominant, other], key=lambda c: c.expiry)
+    carry = round(ref_price * 0.008 / ES_TICK) * ES_TICK
+    # The latent path is the dominant contract's price; the other outright sits one carry away.
+    other_offset = carry if other is far else -carry
+    spread_level = -carry  # near minus far
+    n = profile.front_events
+    return [
+        Instrument(
+            dominant.raw_symbol, dominant.instrument_id, ES_TICK, n, 0.0, N_LEVELS, 28.0, 0.115
+        ),
+        Instrument(
+            other.raw_symbol,
+            other.instrument_id,
+            ES_TICK,
+            max(200, int(n * (1 - share) / share)),
+            other_offset,
+            N_LEVELS,
+            12.0,
+            0.115,
+        ),
+        Instrument(
+            calendar_spread_symbol(near, far),
+            spread_instrument_id(near, far),
+            SPREAD_TICK,
+            max(200, int(n * 0.03)),
+            spread_level,
+            5,
+            60.0,
+            0.08,
+            own_noise=0.6,
+        ),
+    ]
+
+
+def _prepare_events(
+    inst: Instrument,
+    rng: np.random.Generator,
+    rate: np.ndarray,
+    path: np.ndarray,
+    day_start_ns: int,
+) -> None:
+    inst.ts_event = event_times(rng, rate, inst.events, day_start_ns)
+    latency = rng.integers(5_000, 60_000, len(inst.ts_event))
+    inst.ts_recv = np.maximum.accumulate(inst.ts_event + latency)
+    inst.ts_in_delta = rng.integers(3_000, 30_000, len(inst.ts_event)).astype(np.int32)
+    sec = (inst.ts_event - day_start_ns) // NS_PER_SECOND
+    if inst.own_noise:
+        wander = np.cumsum(
+            rng.normal(0.0, inst.own_noise / np.sqrt(SECONDS_PER_DAY), SECONDS_PER_DAY)
+        )
+        price = inst.offset_es + wander[sec]
+    else:
+        price = path[sec] + inst.offset_es
+    inst.target = price / inst.tick
+
+
+def _assign_sequences(instruments: list[Instrument]) -> None:
+    """Channel sequence numbers in ts_recv order across instruments, as the venue sends them."""
+    recv = np.concatenate([i.ts_recv for i in instruments])
+    owner = np.concatenate([np.full(len(i.ts_recv), k) for k, i in enumerate(instruments)])
+    order = np.argsort(recv, kind="stable")
+    seq = np.empty(len(recv), dtype=np.int64)
+    seq[order] = np.arange(1_000_000, 1_000_000 + len(recv))
+    for k, inst in enumerate(instruments):
+        inst.sequence = seq[owner == k]
+
+
+def _to_records(inst: Instrument, lo: int, out: dict, n_rec: int, n_tr: int):
+    tick_fixed = round(inst.tick * PRICE_SCALE)
+    ev = out["rec_event"][:n_rec] + lo
+    mbp = np.zeros(n_rec, dtype=MBP10_DTYPE)
+    mbp["length"] = MBP10_DTYPE.itemsize // 4
+    mbp["rtype"] = RTYPE_MBP10
+    mbp["publisher_id"] = PUBLISHER_GLBX
+    mbp["instrument_id"] = inst.instrument_id
+    mbp["ts_event"] = inst.ts_event[ev]
+    mbp["ts_recv"] = inst.ts_recv[ev]
+    mbp["ts_in_delta"] = inst.ts_in_delta[ev]
+    mbp["sequence"] = inst.sequence[ev]
+    mbp["price"] = out["rec_price"][:n_rec] * tick_fixed
+    mbp["size"] = out["rec_size"][:n_rec]
+    mbp["action"] = out["rec_action"][:n_rec].view("S1")
+    mbp["side"] = out["rec_side"][:n_rec].view("S1")
+    mbp["flags"] = out["rec_flags"][:n_rec]
+    mbp["depth"] = out["rec_depth"][:n_rec]
+    books = out["books"][:n_rec]
+    for k in range(N_LEVELS):
+        for side, px_i, sz_i in (("bid", 0, 1), ("ask", 2, 3)):
+            px = books[:, px_i, k]
+            sz = books[:, sz_i, k]
+            mbp[level_field(f"{side}_px", k)] = np.where(
+                px == EMPTY_LEVEL, UNDEF_PRICE, px * tick_fixed
+            )
+            mbp[level_field(f"{side}_sz", k)] = sz
+            mbp[level_field(f"{side}_ct", k)] = np.where(sz > 0, np.maximum(1, (sz + 4) // 5), 0)
+
+    tev = out["tr_event"][:n_tr] + lo
+    trades = np.zeros(n_tr, dtype=TRADE_DTYPE)
+    trades["length"] = TRADE_DTYPE.itemsize // 4
+    trades["rtype"] = RTYPE_TRADES
+    trades["publisher_id"] = PUBLISHER_GLBX
+    trades["instrument_id"] = inst.instrument_id
+    trades["ts_event"] = inst.ts_event[tev]
+    trades["ts_recv"] = inst.ts_recv[tev]
+    trades["ts_in_delta"] = inst.ts_in_delta[tev]
+    trades["sequence"] = inst.sequence[tev]
+    trades["price"] = out["tr_price"][:n_tr] * tick_fixed
+    trades["size"] = out["tr_size"][:n_tr]
+    trades["action"] = b"T"
+    trades["side"] = out["tr_side"][:n_tr].view("S1")
+    trades["flags"] = F_LAST
+    trades["depth"] = 0
+    return mbp, trades
+
+
+def _simulate_windows(
+    instruments: list[Instrument],
+    rng: np.random.Generator,
+    profile: Profile,
+    trades_sink: list[np.ndarray],
+) -> Iterator[np.ndarray]:
+    """Yield MBP-10 record chunks in ts_recv order; collect trade records into `trades_sink`."""
+    dom = instruments[0]
+    bounds = [int(x) for x in dom.ts_recv[:: profile.window_events][1:]]
+    bounds = [np.iinfo(np.int64).min, *bounds, np.iinfo(np.int64).max]
+    states = [
+        init_book(i.target[0], i.mean_size, i.n_active_levels, rng.random(2 * N_LEVELS))
+        for i in instruments
+    ]
+    for w in range(len(bounds) - 1):
+        mbp_parts, trade_parts = [], []
+        for inst, state in zip(instruments, states, strict=True):
+            lo, hi = np.searchsorted(inst.ts_recv, [bounds[w], bounds[w + 1]], side="left")
+            n = int(hi - lo)
+            if n == 0:
+                continue
+            out = {
+                "rec_event": np.empty(2 * n, np.int64),
+                "rec_action": np.empty(2 * n, np.uint8),
+                "rec_side": np.empty(2 * n, np.uint8),
+                "rec_price": np.empty(2 * n, np.int64),
+                "rec_size": np.empty(2 * n, np.int64),
+                "rec_depth": np.empty(2 * n, np.uint8),
+                "rec_flags": np.empty(2 * n, np.uint8),
+                "books": np.empty((2 * n, 4, N_LEVELS), np.int64),
+                "tr_event": np.empty(n, np.int64),
+                "tr_price": np.empty(n, np.int64),
+                "tr_size": np.empty(n, np.int64),
+                "tr_side": np.empty(n, np.uint8),
+            }
+            n_rec, n_tr = simulate_book(
+                state,
+                inst.target[lo:hi],
+                rng.random((n, 6)),
+                inst.n_active_levels,
+                inst.p_trade,
+                0.52,
+                0.08,
+                2.2,
+                inst.mean_size,
+                0.004,
+                **out,
+            )
+            mbp, trades = _to_records(inst, int(lo), out, n_rec, n_tr)
+            mbp_parts.append(mbp)
+            trade_parts.append(trades)
+        if not mbp_parts:
+            continue
+        mbp = np.concatenate(mbp_parts)
+        trades = np.concatenate(trade_parts)
+        trades_sink.append(trades[np.argsort(trades["sequence"], kind="stable")])
+        # One sequence number per event, in ts_recv order; a stable sort keeps an event's
+        # records in their order.
+        yield mbp[np.argsort(mbp["sequence"], kind="stable")]
+
+
+def generate_day(
+    day: dt.date,
+    data_dir: Path,
+    profile: str = "demo",
+    seed: int = 7,
+    shape: MarketShape | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> GeneratedDay:
+    """Write the three raw files of `day` under `data_dir`; returns what was written."""
+    started = time.perf_counter()
+    shape = shape or MarketShape()
+    prof = PROFILES[profile]
+    windows = session_windows(day)
+    layout = DataLayout(Path(data_dir))
+    rng = np.random.default_rng([seed, day.toordinal()])
+    day_start = windows.utc_day_start_ns
+    say = progress or (lambda _msg: None)
+
+    rate = activity_profile(windows)
+    open_price = start_price(day, rng)
+    vol = np.sqrt(rate / rate.sum()) * shape.daily_sigma * open_price
+    open_s = (windows.rth_open_ns - day_start) // NS_PER_SECOND
+    close_s = (windows.rth_close_ns - day_start) // NS_PER_SECOND
+    path = latent_path(
+        open_price,
+        vol,
+        rng.standard_normal(SECONDS_PER_DAY),
+        rng.random(3 * SECONDS_PER_DAY),
+        open_price,
+        1.0 / 7200.0,
+        open_s,
+        close_s,
+        shape.es_spy_ratio,
+        0.5,
+        shape.reaction_prob,
+        shape.break_share,
+        shape.reaction_size_es,
+        shape.reaction_seconds,
+    )
+
+    instruments = _instruments(day, prof, shape, open_price)
+    for inst in instruments:
+        _prepare_events(inst, rng, rate, path, day_start)
+    _assign_sequences(instruments)
+    mappings = {i.raw_symbol: i.instrument_id for i in instruments}
+
+    say(f"{day}: simulating the ES.FUT book ({sum(i.events for i in instruments):,} events)")
+    trade_chunks: list[np.ndarray] = []
+    mbp_path = layout.dbn_path("mbp-10", day)
+    n_mbp = write_dbn(
+        mbp_path,
+        schema="mbp-10",
+        day=day,
+        start_ns=day_start,
+        end_ns=windows.utc_day_end_ns,
+        mappings=mappings,
+        record_chunks=_simulate_windows(instruments, rng, prof, trade_chunks),
+    )
+    trades_path = layout.dbn_path("trades", day)
+    n_trades = write_dbn(
+        trades_path,
+        schema="trades",
+        day=day,
+        start_ns=day_start,
+        end_ns=windows.utc_day_end_ns,
+        mappings=mappings,
+        record_chunks=trade_chunks,
+    )
+
+    say(f"{day}: writing SPY option trades")
+    spot = path / shape.es_spy_ratio
+    options = option_trades(rng, day, spot, rate, prof.option_trades, shape.risk_free_rate)
+    options_path = layout.options_path(day)
+    write_polygon_csv_gz(options, options_path)
+
+    return GeneratedDay(
+        day=day,
+        paths={"trades": trades_path, "mbp-10": mbp_path, "options": options_path},
+        records={"trades": n_trades, "mbp-10": n_mbp, "options": options.height},
+        instruments=mappings,
+        seconds=time.perf_counter() - started,
+    )

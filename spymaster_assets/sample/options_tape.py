@@ -1,0 +1,121 @@
+"""SPY option trades as a Polygon/Massive `trades_v1` flat file (CSV.gz, the vendor's columns).
+
+0DTE calls and puts around spot, priced by Black-Scholes on a volatility smile from the same
+latent path as the futures, plus what a real file also holds and the reader must drop: other
+expiries, corrected prints, zero-size prints and other underlyings whose ticker starts with SPY.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from spymaster_assets.market.atomic import atomic_path
+from spymaster_assets.market.black_scholes import bs_price_array
+from spymaster_assets.market.trading_calendar import (
+    NS_PER_SECOND,
+    session_windows,
+    trading_days,
+)
+
+POLYGON_COLUMNS = [
+    "ticker",
+    "conditions",
+    "correction",
+    "exchange",
+    "price",
+    "sip_timestamp",
+    "size",
+]
+YEAR_S = 365.0 * 86_400.0
+LOOKALIKE_ROOTS = ("SPYG", "SPYV", "SPYD")
+CONDITIONS = np.array(["209", "219", "227", "229", "209,219"])
+EXCHANGES = np.array([300, 301, 302, 303, 304, 307, 308, 309, 312, 313, 315, 316, 319, 322, 323])
+
+
+def occ_ticker(root: str, expiry: dt.date, right: str, strike: float) -> str:
+    return f"O:{root}{expiry:%y%m%d}{right}{round(strike * 1000):08d}"
+
+
+def _smile(moneyness: np.ndarray, atm: float) -> np.ndarray:
+    # Equity skew: puts (K < S) richer, a little curvature on both wings.
+    return np.clip(atm - 1.2 * moneyness + 45.0 * moneyness**2, 0.05, 2.0)
+
+
+def option_trades(
+    rng: np.random.Generator,
+    day: dt.date,
+    spot_by_second: np.ndarray,
+    rate_by_second: np.ndarray,
+    n_trades: int,
+    risk_free_rate: float,
+) -> pl.DataFrame:
+    """One day's option prints, sorted by `sip_timestamp` (UTC ns)."""
+    windows = session_windows(day)
+    day_start = windows.utc_day_start_ns
+    open_s = (windows.rth_open_ns - day_start) // NS_PER_SECOND
+    close_s = (windows.rth_close_ns - day_start) // NS_PER_SECOND
+    lam = np.zeros_like(rate_by_second)
+    lam[open_s:close_s] = rate_by_second[open_s:close_s]
+    lam *= n_trades / lam.sum()
+    seconds = np.repeat(np.arange(len(lam)), rng.poisson(lam))
+    n = len(seconds)
+    ts = day_start + seconds * NS_PER_SECOND + rng.integers(0, NS_PER_SECOND, n)
+    spot = spot_by_second[seconds]
+
+    later = trading_days(day + dt.timedelta(days=1), day + dt.timedelta(days=45))
+    expiries = [day, *later[:3], later[-1]]
+    expiry_idx = np.where(rng.random(n) < 0.82, 0, rng.integers(1, len(expiries), n))
+    strike = np.round(spot) + np.clip(np.round(rng.normal(0.0, 3.5, n)), -15, 15)
+    is_call = rng.random(n) < 0.5
+
+    close_by_expiry = np.array([session_windows(e).rth_close_ns for e in expiries])
+    t_years = np.maximum((close_by_expiry[expiry_idx] - ts) / NS_PER_SECOND, 60.0) / YEAR_S
+    vol = _smile((strike - spot) / spot, atm=0.14 + 0.04 * rng.random())
+    fair = bs_price_array(spot, strike, t_years, risk_free_rate, vol, is_call)
+    price = np.maximum(np.round(fair * (1.0 + rng.normal(0.0, 0.02, n)), 2), 0.01)
+    size = 1 + rng.geometric(0.25, n) - 1
+    size = np.where(rng.random(n) < 0.01, size * 25, size)
+
+    correction = np.where(rng.random(n) < 0.002, 1, 0)
+    size = np.where(rng.random(n) < 0.0005, 0, size)
+    roots = np.full(n, "SPY", dtype=object)
+    lookalike = rng.random(n) < 0.01
+    roots[lookalike] = rng.choice(LOOKALIKE_ROOTS, lookalike.sum())
+    # Look-alike ETFs trade far below SPY: give them their own strikes.
+    strike = np.where(lookalike, np.round(spot / 8.0), strike)
+
+    expiry_codes = np.array([f"{e:%y%m%d}" for e in expiries])[expiry_idx]
+    frame = pl.DataFrame(
+        {
+            "root": roots.astype(str),
+            "expiry": expiry_codes,
+            "right": np.where(is_call, "C", "P"),
+            "strike_milli": np.round(strike * 1000).astype(np.int64),
+            "conditions": rng.choice(CONDITIONS, n, p=[0.7, 0.1, 0.1, 0.05, 0.05]),
+            "correction": correction.astype(np.int64),
+            "exchange": rng.choice(EXCHANGES, n),
+            "price": price,
+            "sip_timestamp": ts.astype(np.int64),
+            "size": size.astype(np.int64),
+        }
+    ).with_columns(
+        ticker=pl.concat_str(
+            pl.lit("O:"),
+            "root",
+            "expiry",
+            "right",
+            pl.col("strike_milli").cast(pl.String).str.zfill(8),
+        )
+    )
+    return frame.sort("sip_timestamp", maintain_order=True)
+
+
+def write_polygon_csv_gz(frame: pl.DataFrame, path: Path) -> None:
+    data = frame.select(POLYGON_COLUMNS).write_csv().encode()
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(gzip.compress(data, compresslevel=3, mtime=0))

@@ -1,0 +1,1 @@
+"""Pandera (polars) schemas of every stored table. No Dagster imports here."""
