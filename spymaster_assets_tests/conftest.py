@@ -44,4 +44,3 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     root.mkdir()
     monkeypatch.setenv("SPYMASTER_DATA_DIR", str(root))
     return root
-

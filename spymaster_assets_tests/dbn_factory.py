@@ -75,12 +75,22 @@ def books(rows: list[tuple]) -> np.ndarray:
 
 
 def write_day_file(
-    path: Path, schema: str, day: dt.date, records: np.ndarray, mappings: dict[str, int] | None,
+    path: Path,
+    schema: str,
+    day: dt.date,
+    records: np.ndarray,
+    mappings: dict[str, int] | None,
     **kwargs,
 ) -> Path:
     windows = session_windows(day)
     write_dbn(
-        path, schema=schema, day=day, start_ns=windows.utc_day_start_ns,
-        end_ns=windows.utc_day_end_ns, mappings=mappings, record_chunks=[records], **kwargs,
+        path,
+        schema=schema,
+        day=day,
+        start_ns=windows.utc_day_start_ns,
+        end_ns=windows.utc_day_end_ns,
+        mappings=mappings,
+        record_chunks=[records],
+        **kwargs,
     )
     return path

@@ -93,7 +93,9 @@ def test_trades_print_at_the_touch_and_deplete_it(stores):
     nxt = recs[idx + 1]
     assert np.all(nxt["sequence"] == t["sequence"]) and np.all((nxt["flags"] & F_LAST) != 0)
     was = np.where(t["side"] == b"B", t["ask_sz_00"], t["bid_sz_00"]).astype(np.int64)
-    same_level = np.where(t["side"] == b"B", nxt["ask_px_00"] == t["price"], nxt["bid_px_00"] == t["price"])
+    same_level = np.where(
+        t["side"] == b"B", nxt["ask_px_00"] == t["price"], nxt["bid_px_00"] == t["price"]
+    )
     now = np.where(t["side"] == b"B", nxt["ask_sz_00"], nxt["bid_sz_00"]).astype(np.int64)
     partial = same_level & (was > t["size"].astype(np.int64))
     assert np.all(now[partial] == was[partial] - t["size"][partial].astype(np.int64))
@@ -140,7 +142,9 @@ def test_daily_range_is_about_one_percent(stores):
     windows = session_windows(SAMPLE_DAY)
     df = stores[0].to_ndarray()
     front = df[df["instrument_id"] == dominant_contract(SAMPLE_DAY)[0].instrument_id]
-    rth = front[(front["ts_event"] >= windows.rth_open_ns) & (front["ts_event"] < windows.rth_close_ns)]
+    rth = front[
+        (front["ts_event"] >= windows.rth_open_ns) & (front["ts_event"] < windows.rth_close_ns)
+    ]
     px = rth["price"] / PRICE_SCALE
     assert 0.004 < (px.max() - px.min()) / px.mean() < 0.025
 
@@ -160,7 +164,8 @@ def test_generation_is_deterministic_for_seed_and_date(tmp_path, sample_root):
 
 def test_options_flat_file_has_the_vendor_columns_and_the_noise_filters_must_drop(sample_root):
     path = DataLayout(sample_root).options_path(SAMPLE_DAY)
-    header = gzip.open(path, "rt").readline().strip()
+    with gzip.open(path, "rt") as fh:
+        header = fh.readline().strip()
     assert header.split(",") == POLYGON_COLUMNS
     df = pl.read_csv(path)
     tickers = df["ticker"]

@@ -28,17 +28,37 @@ DBN_MAGIC = b"DBN"
 SUPPORTED_VERSIONS = (1, 2, 3)
 
 
-def _leading_bytes(path: Path, n: int = 4) -> bytes:
+def _is_legacy_dbz(head: bytes) -> bool:
+    # DBZ starts with a zstd skippable frame (magic 0x184D2A5?) whose payload begins with "DBZ".
+    return (
+        len(head) >= 11
+        and head[1:4] == b"\x2a\x4d\x18"
+        and head[0] & 0xF0 == 0x50
+        and head[8:11] == b"DBZ"
+    )
+
+
+def _check_format(path: Path, trading_day: dt.date) -> None:
     with open(path, "rb") as fh:
-        head = fh.read(n)
+        head = fh.read(16)
+    if _is_legacy_dbz(head):
+        raise RawDataError(
+            path,
+            trading_day,
+            "legacy DBZ file (pre-DBN format): only DBN v1-v3 is read; convert it with "
+            "Databento's `dbn` tool or download the DBN encoding",
+        )
     if head[:4] == ZSTD_MAGIC:
         with open(path, "rb") as fh:
-            reader = zstandard.ZstdDecompressor().stream_reader(fh)
             try:
-                return reader.read(n)
-            except zstandard.ZstdError:
-                return b""
-    return head
+                inner = zstandard.ZstdDecompressor().stream_reader(fh).read(3)
+            except zstandard.ZstdError as exc:
+                raise RawDataError(path, trading_day, f"corrupt zstd data: {exc}") from exc
+        if inner != DBN_MAGIC:
+            raise RawDataError(path, trading_day, "zstd file that does not hold DBN data")
+        return
+    if head[:3] != DBN_MAGIC:
+        raise RawDataError(path, trading_day, "not a DBN file (bad magic bytes)")
 
 
 def open_dbn(path: Path, schema: str, trading_day: dt.date, dataset: str = DATASET) -> db.DBNStore:
@@ -50,16 +70,7 @@ def open_dbn(path: Path, schema: str, trading_day: dt.date, dataset: str = DATAS
         )
     if path.stat().st_size == 0:
         raise RawDataError(path, trading_day, "empty file")
-    head = _leading_bytes(path)
-    if head[:3] != DBN_MAGIC:
-        if head[:4] == ZSTD_MAGIC or head[:1] in (b"\x50", b"\x5a") or path.suffix == ".dbz":
-            raise RawDataError(
-                path,
-                trading_day,
-                "legacy DBZ file or not DBN at all: only DBN v1-v3 is read; convert it with "
-                "Databento's `dbn` tool or download the DBN encoding",
-            )
-        raise RawDataError(path, trading_day, "not a DBN file (bad magic bytes)")
+    _check_format(path, trading_day)
     try:
         store = db.DBNStore.from_file(path)
         meta = store.metadata

@@ -6,6 +6,7 @@ import dagster as dg
 import polars as pl
 
 from spymaster_assets.defs.bronze import checks
+from spymaster_assets.defs.column_schema import column_schema
 from spymaster_assets.defs.partitions import trading_days
 from spymaster_assets.defs.resources import LakeResource, StagedParquet, trading_day_of
 from spymaster_assets.market.bronze_es import BronzeWindow, bronze_mbp10, bronze_trades
@@ -46,6 +47,7 @@ def _source_metadata(path, extra: dict) -> dict:
 @dg.asset(
     key=checks.ES_TRADES,
     partitions_def=trading_days,
+    metadata={"dagster/column_schema": column_schema(schemas.ES_TRADES)},
     group_name="bronze",
     kinds={"polars", "parquet", "databento"},
     code_version=CODE_VERSION,
@@ -115,6 +117,7 @@ def es_trades(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake
 @dg.asset(
     key=checks.ES_MBP10,
     partitions_def=trading_days,
+    metadata={"dagster/column_schema": column_schema(schemas.ES_MBP10)},
     group_name="bronze",
     kinds={"polars", "parquet", "databento"},
     code_version=CODE_VERSION,
@@ -206,6 +209,7 @@ def es_mbp10(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake:
 @dg.asset(
     key=checks.SPY_OPTION_TRADES,
     partitions_def=trading_days,
+    metadata={"dagster/column_schema": column_schema(schemas.SPY_OPTION_TRADES)},
     group_name="bronze",
     kinds={"polars", "parquet", "polygon"},
     code_version=CODE_VERSION,

@@ -1,0 +1,183 @@
+"""The `spymaster` command line, run as a user runs it (a separate process, a real instance)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from spymaster_assets.paths import DataLayout
+
+from .conftest import SAMPLE_DAY
+
+
+def spymaster(*args: str, home: Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    env.pop("SPYMASTER_DATA_DIR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "spymaster_assets.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=600,
+    )
+
+
+@pytest.fixture
+def one_day(sample_root, tmp_path) -> Path:
+    root = tmp_path / "data"
+    shutil.copytree(sample_root / "raw", root / "raw")
+    return root
+
+
+def test_materialize_one_day_records_runs_in_the_instance(one_day, dagster_home):
+    done = spymaster(
+        "materialize", "--date", str(SAMPLE_DAY), "--data-dir", str(one_day), home=dagster_home
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"{SAMPLE_DAY} ok" in done.stdout
+    for name in ("es_trades", "es_mbp10", "spy_option_trades"):
+        assert DataLayout(one_day).lake_path("bronze", name, str(SAMPLE_DAY)).exists()
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        runs = instance.get_runs()
+        assert len(runs) == 1 and runs[0].tags["dagster/partition"] == str(SAMPLE_DAY)
+        key = dg.AssetKey(["bronze", "es_trades"])
+        assert str(SAMPLE_DAY) in instance.get_materialized_partitions(key)
+
+
+def test_select_limits_the_assets(one_day, dagster_home):
+    done = spymaster(
+        "materialize",
+        "--date",
+        str(SAMPLE_DAY),
+        "--select",
+        "bronze/spy_option_trades",
+        "--data-dir",
+        str(one_day),
+        home=dagster_home,
+    )
+    assert done.returncode == 0, done.stderr
+    layout = DataLayout(one_day)
+    assert layout.lake_path("bronze", "spy_option_trades", str(SAMPLE_DAY)).exists()
+    assert not layout.lake_path("bronze", "es_trades", str(SAMPLE_DAY)).exists()
+    upstream = spymaster(
+        "materialize",
+        "--date",
+        str(SAMPLE_DAY),
+        "--select",
+        "+bronze/es_mbp10",
+        "--data-dir",
+        str(one_day),
+        home=dagster_home,
+    )
+    assert upstream.returncode == 0, upstream.stderr
+    assert layout.lake_path("bronze", "es_trades", str(SAMPLE_DAY)).exists()
+
+
+def test_unknown_asset_in_select_is_a_usage_error(one_day, dagster_home):
+    done = spymaster(
+        "materialize",
+        "--date",
+        str(SAMPLE_DAY),
+        "--select",
+        "bronze/nope",
+        "--data-dir",
+        str(one_day),
+        home=dagster_home,
+    )
+    assert done.returncode == 2
+    assert "unknown asset 'bronze/nope'" in done.stderr
+
+
+def test_a_failing_partition_exits_non_zero_naming_file_day_and_problem(one_day, dagster_home):
+    DataLayout(one_day).options_path(SAMPLE_DAY).unlink()
+    done = spymaster(
+        "materialize", "--date", str(SAMPLE_DAY), "--data-dir", str(one_day), home=dagster_home
+    )
+    assert done.returncode == 1
+    assert "missing raw file" in done.stderr
+    assert f"{SAMPLE_DAY:%Y-%m-%d}.csv.gz" in done.stderr
+    assert f"trading day {SAMPLE_DAY}" in done.stderr
+
+
+def test_non_trading_dates_are_refused(one_day, dagster_home):
+    done = spymaster(
+        "materialize", "--date", "2025-11-27", "--data-dir", str(one_day), home=dagster_home
+    )
+    assert done.returncode == 2
+    assert "not an NYSE trading day" in done.stderr
+
+
+def test_sample_data_range_then_all_then_summary(tmp_path, dagster_home):
+    root = tmp_path / "data"
+    first = spymaster(
+        "sample-data",
+        "--start",
+        "2025-11-21",
+        "--end",
+        "2025-11-24",
+        "--data-dir",
+        str(root),
+        home=dagster_home,
+    )
+    assert first.returncode == 0, first.stderr
+    layout = DataLayout(root)
+    assert layout.raw_days() == [
+        __import__("datetime").date(2025, 11, 21),
+        __import__("datetime").date(2025, 11, 24),
+    ]
+    stamp = layout.dbn_path("mbp-10", layout.raw_days()[0]).stat().st_mtime_ns
+    again = spymaster(
+        "sample-data",
+        "--start",
+        "2025-11-21",
+        "--end",
+        "2025-11-24",
+        "--data-dir",
+        str(root),
+        home=dagster_home,
+    )
+    assert again.returncode == 0 and again.stdout.count("skipped") == 2
+    assert layout.dbn_path("mbp-10", layout.raw_days()[0]).stat().st_mtime_ns == stamp
+    run = spymaster(
+        "materialize",
+        "--all",
+        "--select",
+        "bronze/es_trades",
+        "--data-dir",
+        str(root),
+        home=dagster_home,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "[2/2] 2025-11-24 ok" in run.stdout
+    summary = spymaster("summary", "--data-dir", str(root), home=dagster_home)
+    assert "bronze/es_trades" in summary.stdout and "2025-11-24" in summary.stdout
+    assert "make ui" in summary.stdout
+
+
+def test_data_dir_defaults_to_the_environment_variable(one_day, dagster_home):
+    env_home = dagster_home
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "spymaster_assets.cli",
+            "materialize",
+            "--date",
+            str(SAMPLE_DAY),
+            "--select",
+            "bronze/es_trades",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "DAGSTER_HOME": str(env_home), "SPYMASTER_DATA_DIR": str(one_day)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert DataLayout(one_day).lake_path("bronze", "es_trades", str(SAMPLE_DAY)).exists()

@@ -1,0 +1,44 @@
+"""docs/ describes exactly the columns the schemas in code declare."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from spymaster_assets.schemas import bronze
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "data-layout.md"
+
+
+def documented_columns(asset: str) -> dict[str, str]:
+    text = DOC.read_text()
+    section = text.split(f"### `{asset}`", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
+    out = {}
+    for match in re.finditer(
+        r"^\| `([a-z_0-9]+)`(?: … `([a-z_0-9]+)`)? \| (\w+) \|", section, re.M
+    ):
+        first, last, dtype = match.groups()
+        if last:
+            stem = first[:-3]
+            lo, hi = int(first[-2:]), int(last[-2:])
+            for k in range(lo, hi + 1):
+                out[f"{stem}_{k:02d}"] = dtype
+        else:
+            out[first] = dtype
+    return out
+
+
+@pytest.mark.parametrize("schema", [bronze.ES_TRADES, bronze.ES_MBP10, bronze.SPY_OPTION_TRADES])
+def test_bronze_tables_are_documented_column_by_column(schema):
+    documented = documented_columns(schema.name)
+    declared = {name: str(col.dtype) for name, col in schema.columns.items()}
+    assert documented == declared
+
+
+def test_readme_quick_start_is_exactly_the_two_commands():
+    readme = (DOC.parent.parent / "README.md").read_text()
+    block = readme.split("## Quick start", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
+    assert commands == ["make demo", "make test"]

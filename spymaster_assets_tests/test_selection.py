@@ -1,0 +1,40 @@
+import dagster as dg
+import pytest
+
+from spymaster_assets.definitions import defs
+from spymaster_assets.selection import SelectionError, parse_selection
+
+GRAPH = defs.resolve_asset_graph()
+KNOWN = set(GRAPH.get_all_asset_keys())
+TRADES, MBP, OPTIONS = (
+    dg.AssetKey(["bronze", n]) for n in ("es_trades", "es_mbp10", "spy_option_trades")
+)
+
+
+def resolve(text):
+    return parse_selection(text, KNOWN).resolve(GRAPH)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (None, {TRADES, MBP, OPTIONS}),
+        ("bronze/es_trades", {TRADES}),
+        ("bronze/es_trades,bronze/spy_option_trades", {TRADES, OPTIONS}),
+        ("bronze/es_trades+", {TRADES, MBP}),
+        ("bronze/es_trades*", {TRADES, MBP}),
+        ("+bronze/es_mbp10", {TRADES, MBP}),
+        ("*bronze/es_mbp10", {TRADES, MBP}),
+        (" bronze/es_mbp10 , ", {MBP}),
+    ],
+)
+def test_selection_forms(text, expected):
+    assert resolve(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, message", [("bronze/missing", "unknown asset"), ("a b", "cannot parse"), (",", "empty")]
+)
+def test_bad_selections_say_why(text, message):
+    with pytest.raises(SelectionError, match=message):
+        parse_selection(text, KNOWN)
