@@ -8,7 +8,7 @@ UV := $(CURDIR)/.tools/bin/uv
 endif
 
 # uv verifies TLS with the system certificate store, as pip does on these machines.
-export UV_NATIVE_TLS ?= 1
+export UV_SYSTEM_CERTS ?= 1
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export SPYMASTER_DATA_DIR ?= $(CURDIR)/data
 
