@@ -73,14 +73,29 @@ def main() -> None:
 @click.option("--end", default=None, help="Last trading day (inclusive). Default: --start.")
 @click.option("--profile", type=click.Choice(["demo", "full"]), default="demo", show_default=True)
 @click.option("--seed", type=int, default=7, show_default=True)
+@click.option(
+    "--reaction-strength",
+    type=click.FloatRange(0.0, 1.0),
+    default=None,
+    help="Chance that price reacts (bounce or break) when it reaches a whole SPY dollar [0.45].",
+)
 @click.option("--force", is_flag=True, help="Regenerate days whose files already exist.")
 @_data_dir_option
 def sample_data(
-    start: str, end: str | None, profile: str, seed: int, force: bool, data_dir: Path | None
+    start: str,
+    end: str | None,
+    profile: str,
+    seed: int,
+    reaction_strength: float | None,
+    force: bool,
+    data_dir: Path | None,
 ) -> None:
     """Write sample Databento (trades, mbp-10) and Polygon options files for trading days."""
-    from spymaster_assets.sample.generator import generate_day
+    from spymaster_assets.sample.generator import MarketShape, generate_day
 
+    shape = (
+        MarketShape() if reaction_strength is None else MarketShape(reaction_prob=reaction_strength)
+    )
     root = _use_data_dir(data_dir)
     first = _parse_day(start, must_trade=end is None)
     days = _days_between(first, _parse_day(end, must_trade=False)) if end else [first]
@@ -89,7 +104,9 @@ def sample_data(
         if not force and all(p.exists() for p in layout.raw_paths(day)):
             click.echo(f"{day}: raw files already present, skipped (use --force to regenerate)")
             continue
-        generated = generate_day(day, root, profile=profile, seed=seed, progress=click.echo)
+        generated = generate_day(
+            day, root, profile=profile, seed=seed, shape=shape, progress=click.echo
+        )
         counts = ", ".join(f"{k} {v:,}" for k, v in generated.records.items())
         click.echo(f"{day}: wrote {counts} records in {generated.seconds:.1f}s")
     click.echo(f"raw files under {layout.root / 'raw'}")

@@ -183,3 +183,17 @@ def test_unreadable_gzip(day_copy):
     assert_fails_cleanly(
         day_copy, "bronze/spy_option_trades", options_path(day_copy), "unreadable gzip"
     )
+
+
+def test_a_blocking_schema_failure_stops_downstream_and_fails_the_run(day_copy):
+    from spymaster_assets.market.trading_calendar import session_windows
+
+    t = session_windows(SAMPLE_DAY).rth_open_ns + 10**12
+    rows = make.trades([(102512, t, 6800.1, 5, "B"), (102512, t + 1, 6800.0, 5, "A")])  # off-grid
+    make.write_day_file(trades_path(day_copy), "trades", SAMPLE_DAY, rows, {"ESZ5": 102512})
+    result = run_bronze(day_copy, SAMPLE_DAY)
+    assert not result.success
+    schema = check_results(result)["bronze/es_trades:schema"]
+    assert not schema.passed and "on_es_tick_grid" in schema.description
+    assert "bronze/es_mbp10" not in materializations(result), "downstream must not run"
+    assert any("blocking asset check failed" in m for m in failure_messages(result))

@@ -141,3 +141,36 @@ def test_session_windows_follow_dst_and_early_closes(tmp_path, day, label):
         # the window is used to its end: data right up to the (early) close is kept
         assert frame["ts_event"].max() > windows.rth_close_ns - 5 * 60 * 10**9
         assert frame["ts_event"].min() < windows.premarket_start_ns
+
+
+def test_uncompressed_dbn_files_are_read_the_same(bronze_day, sample_root, tmp_path):
+    import zstandard
+
+    layout = DataLayout(tmp_path)
+    src = DataLayout(sample_root)
+    for schema in ("trades", "mbp-10"):
+        plain = layout.dbn_path(schema, SAMPLE_DAY, compressed=False)
+        plain.parent.mkdir(parents=True)
+        with open(src.dbn_path(schema, SAMPLE_DAY), "rb") as fh, open(plain, "wb") as out:
+            zstandard.ZstdDecompressor().copy_stream(fh, out)
+    options = layout.options_path(SAMPLE_DAY)
+    options.parent.mkdir(parents=True)
+    shutil.copyfile(src.options_path(SAMPLE_DAY), options)
+    assert run_bronze(tmp_path, SAMPLE_DAY).success
+    root, _ = bronze_day
+    for name in ("es_trades", "es_mbp10"):
+        assert lake(tmp_path, name).equals(lake(root, name)), name
+
+
+def test_roll_day_bronze_follows_the_volume_to_the_next_expiry(tmp_path):
+    roll_day = dt.date(2025, 12, 11)
+    generate_day(roll_day, tmp_path, profile="demo", seed=5)
+    result = run_bronze(tmp_path, roll_day)
+    assert result.success
+    meta = materializations(result)["bronze/es_trades"].metadata
+    assert meta["es_contract"].value == "ESH6"
+    assert 0.5 < meta["front_month_share"].value < 0.9
+    share_check = check_results(result)["bronze/es_trades:front_month_share"]
+    assert not share_check.passed and share_check.severity.value == "WARN"
+    assert lake(tmp_path, "es_trades", roll_day)["es_contract"].unique().to_list() == ["ESH6"]
+    assert lake(tmp_path, "es_mbp10", roll_day)["bid_px_00"].min() > 1000

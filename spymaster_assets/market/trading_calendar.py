@@ -7,6 +7,7 @@ switches and early closes come out right without any hard-coded UTC hour.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -32,11 +33,14 @@ class NotATradingDayError(ValueError):
 @lru_cache(maxsize=1)
 def _calendar() -> xcals.ExchangeCalendar:
     # One extra year on each side so the horizon edges are inside the calendar's own bounds.
-    return xcals.get_calendar(
-        CALENDAR_NAME,
-        start=str(CALENDAR_START - dt.timedelta(days=366)),
-        end=str(CALENDAR_END + dt.timedelta(days=366)),
-    )
+    with warnings.catch_warnings():
+        # exchange_calendars trips pandas 3 deprecation warnings of its own; not ours to act on.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return xcals.get_calendar(
+            CALENDAR_NAME,
+            start=str(CALENDAR_START - dt.timedelta(days=366)),
+            end=str(CALENDAR_END + dt.timedelta(days=366)),
+        )
 
 
 @lru_cache(maxsize=1)

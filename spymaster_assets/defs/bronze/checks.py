@@ -68,7 +68,9 @@ def schema_result(asset: dg.AssetKey, errors: list[str], rows: int) -> dg.AssetC
             "errors": len(errors),
             "first_errors": "\n".join(errors[:5]) or "none",
         },
-        description="schema valid" if not errors else f"{len(errors)} schema violations",
+        description="schema valid"
+        if not errors
+        else f"{len(errors)} schema violations: " + "; ".join(errors[:3]),
     )
 
 
