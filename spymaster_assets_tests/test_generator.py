@@ -11,11 +11,11 @@ import polars as pl
 import pytest
 
 from spymaster_assets.market.dbn_format import F_LAST, PRICE_SCALE, UNDEF_PRICE
+from spymaster_assets.market.polygon_options import POLYGON_COLUMNS
 from spymaster_assets.market.trading_calendar import session_windows
 from spymaster_assets.paths import DataLayout
 from spymaster_assets.sample.contracts import dominant_contract
 from spymaster_assets.sample.generator import generate_day
-from spymaster_assets.sample.options_tape import POLYGON_COLUMNS
 
 from .conftest import SAMPLE_DAY
 

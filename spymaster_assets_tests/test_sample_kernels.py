@@ -13,6 +13,7 @@ from spymaster_assets.sample.book_sim import (
     N_LEVELS,
     SIDE_ASK,
     SIDE_BID,
+    allocate_outputs,
     init_book,
     simulate_book,
 )
@@ -23,20 +24,7 @@ def run(fn, seed: int, n: int, n_active: int, p_trade: float, drift: float):
     rng = np.random.default_rng(seed)
     target = 4 * 6800.0 + np.cumsum(rng.normal(drift, 0.6, n))
     state = init_book(target[0], 20.0, n_active, rng.random(2 * N_LEVELS))
-    out = {
-        "rec_event": np.empty(2 * n, np.int64),
-        "rec_action": np.empty(2 * n, np.uint8),
-        "rec_side": np.empty(2 * n, np.uint8),
-        "rec_price": np.empty(2 * n, np.int64),
-        "rec_size": np.empty(2 * n, np.int64),
-        "rec_depth": np.empty(2 * n, np.uint8),
-        "rec_flags": np.empty(2 * n, np.uint8),
-        "books": np.empty((2 * n, 4, N_LEVELS), np.int64),
-        "tr_event": np.empty(n, np.int64),
-        "tr_price": np.empty(n, np.int64),
-        "tr_size": np.empty(n, np.int64),
-        "tr_side": np.empty(n, np.uint8),
-    }
+    out = allocate_outputs(n)
     n_rec, n_tr = fn(
         state, target, rng.random((n, 6)), n_active, p_trade, 0.5, 0.1, 2.0, 20.0, 0.01, **out
     )

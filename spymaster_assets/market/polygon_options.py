@@ -90,10 +90,10 @@ def bronze_option_trades(
     bad_rows = parsed.filter("bad")
     n_bad = bad_rows.height
     rows = raw.height
+    examples = [
+        ",".join(str(v) for v in r) for r in bad_rows.head(3).select(POLYGON_COLUMNS).rows()
+    ]
     if rows and n_bad / rows > bad_row_tolerance:
-        examples = [
-            ",".join(str(v) for v in r) for r in bad_rows.head(3).select(POLYGON_COLUMNS).rows()
-        ]
         raise RawDataError(
             path,
             trading_day,
@@ -128,9 +128,7 @@ def bronze_option_trades(
         frame=frame,
         rows_read=rows,
         bad_rows=n_bad,
-        bad_row_examples=[
-            ",".join(str(v) for v in r) for r in bad_rows.head(3).select(POLYGON_COLUMNS).rows()
-        ],
+        bad_row_examples=examples,
         other_underlyings=good.height - spy.height,
         other_expiries=spy.height - zero_dte.height,
         corrected=corrected,

@@ -26,6 +26,25 @@ FLAG_LAST = 128
 EMPTY_LEVEL = np.iinfo(np.int64).min  # no price at this level
 
 
+def allocate_outputs(n_events: int) -> dict[str, np.ndarray]:
+    """Output buffers for `simulate_book` over `n_events` events (2 records, 1 trade each)."""
+    n = 2 * n_events
+    return {
+        "rec_event": np.empty(n, np.int64),
+        "rec_action": np.empty(n, np.uint8),
+        "rec_side": np.empty(n, np.uint8),
+        "rec_price": np.empty(n, np.int64),
+        "rec_size": np.empty(n, np.int64),
+        "rec_depth": np.empty(n, np.uint8),
+        "rec_flags": np.empty(n, np.uint8),
+        "books": np.empty((n, 4, N_LEVELS), np.int64),
+        "tr_event": np.empty(n_events, np.int64),
+        "tr_price": np.empty(n_events, np.int64),
+        "tr_size": np.empty(n_events, np.int64),
+        "tr_side": np.empty(n_events, np.uint8),
+    }
+
+
 @njit(cache=True)
 def _level_size(u: float, mean: float, depth: int) -> int:
     return 1 + int(-math.log(1.0 - u) * mean * (1.0 + 0.15 * depth))

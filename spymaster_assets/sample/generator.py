@@ -31,7 +31,7 @@ from spymaster_assets.market.dbn_writer import write_dbn
 from spymaster_assets.market.trading_calendar import NS_PER_SECOND, session_windows
 from spymaster_assets.paths import DataLayout
 from spymaster_assets.sample.activity import SECONDS_PER_DAY, activity_profile, event_times
-from spymaster_assets.sample.book_sim import EMPTY_LEVEL, init_book, simulate_book
+from spymaster_assets.sample.book_sim import EMPTY_LEVEL, allocate_outputs, init_book, simulate_book
 from spymaster_assets.sample.contracts import (
     calendar_spread_symbol,
     dominant_contract,
@@ -174,18 +174,24 @@ def _assign_sequences(instruments: list[Instrument]) -> None:
         inst.sequence = seq[owner == k]
 
 
+def _records(dtype: np.dtype, rtype: int, inst: Instrument, events: np.ndarray) -> np.ndarray:
+    """Records with the header and timing fields of the given events filled in."""
+    out = np.zeros(len(events), dtype=dtype)
+    out["length"] = dtype.itemsize // 4
+    out["rtype"] = rtype
+    out["publisher_id"] = PUBLISHER_GLBX
+    out["instrument_id"] = inst.instrument_id
+    out["ts_event"] = inst.ts_event[events]
+    out["ts_recv"] = inst.ts_recv[events]
+    out["ts_in_delta"] = inst.ts_in_delta[events]
+    out["sequence"] = inst.sequence[events]
+    return out
+
+
 def _to_records(inst: Instrument, lo: int, out: dict, n_rec: int, n_tr: int):
     tick_fixed = round(inst.tick * PRICE_SCALE)
     ev = out["rec_event"][:n_rec] + lo
-    mbp = np.zeros(n_rec, dtype=MBP10_DTYPE)
-    mbp["length"] = MBP10_DTYPE.itemsize // 4
-    mbp["rtype"] = RTYPE_MBP10
-    mbp["publisher_id"] = PUBLISHER_GLBX
-    mbp["instrument_id"] = inst.instrument_id
-    mbp["ts_event"] = inst.ts_event[ev]
-    mbp["ts_recv"] = inst.ts_recv[ev]
-    mbp["ts_in_delta"] = inst.ts_in_delta[ev]
-    mbp["sequence"] = inst.sequence[ev]
+    mbp = _records(MBP10_DTYPE, RTYPE_MBP10, inst, ev)
     mbp["price"] = out["rec_price"][:n_rec] * tick_fixed
     mbp["size"] = out["rec_size"][:n_rec]
     mbp["action"] = out["rec_action"][:n_rec].view("S1")
@@ -204,15 +210,7 @@ def _to_records(inst: Instrument, lo: int, out: dict, n_rec: int, n_tr: int):
             mbp[level_field(f"{side}_ct", k)] = np.where(sz > 0, np.maximum(1, (sz + 4) // 5), 0)
 
     tev = out["tr_event"][:n_tr] + lo
-    trades = np.zeros(n_tr, dtype=TRADE_DTYPE)
-    trades["length"] = TRADE_DTYPE.itemsize // 4
-    trades["rtype"] = RTYPE_TRADES
-    trades["publisher_id"] = PUBLISHER_GLBX
-    trades["instrument_id"] = inst.instrument_id
-    trades["ts_event"] = inst.ts_event[tev]
-    trades["ts_recv"] = inst.ts_recv[tev]
-    trades["ts_in_delta"] = inst.ts_in_delta[tev]
-    trades["sequence"] = inst.sequence[tev]
+    trades = _records(TRADE_DTYPE, RTYPE_TRADES, inst, tev)
     trades["price"] = out["tr_price"][:n_tr] * tick_fixed
     trades["size"] = out["tr_size"][:n_tr]
     trades["action"] = b"T"
@@ -243,20 +241,7 @@ def _simulate_windows(
             n = int(hi - lo)
             if n == 0:
                 continue
-            out = {
-                "rec_event": np.empty(2 * n, np.int64),
-                "rec_action": np.empty(2 * n, np.uint8),
-                "rec_side": np.empty(2 * n, np.uint8),
-                "rec_price": np.empty(2 * n, np.int64),
-                "rec_size": np.empty(2 * n, np.int64),
-                "rec_depth": np.empty(2 * n, np.uint8),
-                "rec_flags": np.empty(2 * n, np.uint8),
-                "books": np.empty((2 * n, 4, N_LEVELS), np.int64),
-                "tr_event": np.empty(n, np.int64),
-                "tr_price": np.empty(n, np.int64),
-                "tr_size": np.empty(n, np.int64),
-                "tr_side": np.empty(n, np.uint8),
-            }
+            out = allocate_outputs(n)
             n_rec, n_tr = simulate_book(
                 state,
                 inst.target[lo:hi],

@@ -16,29 +16,17 @@ import polars as pl
 
 from spymaster_assets.market.atomic import atomic_path
 from spymaster_assets.market.black_scholes import bs_price_array
+from spymaster_assets.market.polygon_options import POLYGON_COLUMNS
 from spymaster_assets.market.trading_calendar import (
     NS_PER_SECOND,
     session_windows,
     trading_days,
 )
 
-POLYGON_COLUMNS = [
-    "ticker",
-    "conditions",
-    "correction",
-    "exchange",
-    "price",
-    "sip_timestamp",
-    "size",
-]
 YEAR_S = 365.0 * 86_400.0
 LOOKALIKE_ROOTS = ("SPYG", "SPYV", "SPYD")
 CONDITIONS = np.array(["209", "219", "227", "229", "209,219"])
 EXCHANGES = np.array([300, 301, 302, 303, 304, 307, 308, 309, 312, 313, 315, 316, 319, 322, 323])
-
-
-def occ_ticker(root: str, expiry: dt.date, right: str, strike: float) -> str:
-    return f"O:{root}{expiry:%y%m%d}{right}{round(strike * 1000):08d}"
 
 
 def _smile(moneyness: np.ndarray, atm: float) -> np.ndarray:

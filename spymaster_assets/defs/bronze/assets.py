@@ -3,6 +3,7 @@
 import time
 
 import dagster as dg
+import pandas as pd
 import polars as pl
 
 from spymaster_assets.defs.bronze import checks
@@ -24,8 +25,6 @@ def _window(settings: SpymasterConfig, windows: SessionWindows) -> BronzeWindow:
 
 
 def _ns_to_iso(ns: int | None) -> str:
-    import pandas as pd
-
     return "" if ns is None else pd.Timestamp(ns, unit="ns", tz="UTC").isoformat()
 
 
