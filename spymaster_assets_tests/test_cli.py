@@ -49,6 +49,13 @@ def test_materialize_one_day_records_runs_in_the_instance(one_day, dagster_home)
         assert len(runs) == 1 and runs[0].tags["dagster/partition"] == str(SAMPLE_DAY)
         key = dg.AssetKey(["bronze", "es_trades"])
         assert str(SAMPLE_DAY) in instance.get_materialized_partitions(key)
+        # every check result is recorded against the trading day it checked
+        for check in ("schema", "front_month_share", "timestamp_order"):
+            history = instance.event_log_storage.get_asset_check_execution_history(
+                dg.AssetCheckKey(key, check), limit=5
+            )
+            done = [r for r in history if r.status.value == "SUCCEEDED"]
+            assert [r.partition for r in done] == [str(SAMPLE_DAY)], check
 
 
 def test_select_limits_the_assets(one_day, dagster_home):

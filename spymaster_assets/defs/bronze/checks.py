@@ -10,6 +10,8 @@ import pandera.errors
 import pandera.polars as pa
 import polars as pl
 
+from spymaster_assets.defs.partitions import trading_days
+
 ES_TRADES = dg.AssetKey(["bronze", "es_trades"])
 ES_MBP10 = dg.AssetKey(["bronze", "es_mbp10"])
 SPY_OPTION_TRADES = dg.AssetKey(["bronze", "spy_option_trades"])
@@ -30,8 +32,13 @@ _DESCRIPTIONS = {
 
 
 def spec(asset: dg.AssetKey, name: str) -> dg.AssetCheckSpec:
+    # partitions_def makes each result belong to the trading day it was computed for.
     return dg.AssetCheckSpec(
-        name=name, asset=asset, description=_DESCRIPTIONS[name], blocking=(name == SCHEMA)
+        name=name,
+        asset=asset,
+        description=_DESCRIPTIONS[name],
+        blocking=(name == SCHEMA),
+        partitions_def=trading_days,
     )
 
 
