@@ -38,6 +38,7 @@ demo: setup
 	$(UV) run spymaster sample-data --start $(SAMPLE_START) --end $(SAMPLE_END) --profile $(SAMPLE_PROFILE)
 	$(UV) run spymaster materialize --start $(SAMPLE_START) --end $(SAMPLE_END)
 	$(UV) run spymaster summary
+	$(UV) run spymaster validate --verbose
 
 test: setup
 	$(UV) run pytest

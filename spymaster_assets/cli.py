@@ -183,16 +183,24 @@ def materialize(date, start, end, all_, select, data_dir) -> None:
         keys = parse_selection(select, set(graph.get_all_asset_keys())).resolve(graph)
     except SelectionError as exc:
         raise click.BadParameter(str(exc), param_hint="--select") from exc
+    # Daily assets run once per trading day; the combined (unpartitioned) ones once, after.
+    daily = sorted(k for k in keys if graph.get(k).partitions_def is not None)
+    combined = sorted(k for k in keys if graph.get(k).partitions_def is None)
     job = defs.resolve_implicit_global_asset_job_def()
     click.echo(f"data: {root}   dagster home: {home}   assets: {len(keys)}   days: {len(days)}")
+    runs: list[tuple[str, str | None, list]] = (
+        [(str(d), str(d), daily) for d in days] if daily else []
+    )
+    if combined:
+        runs.append(("combined", None, combined))
     failed = []
     with dg.DagsterInstance.get() as instance:
-        for n, day in enumerate(days, 1):
+        for n, (label, partition, selection) in enumerate(runs, 1):
             started = time.perf_counter()
             result = job.execute_in_process(
                 instance=instance,
-                partition_key=day.isoformat(),
-                asset_selection=sorted(keys),
+                partition_key=partition,
+                asset_selection=selection,
                 raise_on_error=False,
                 tags={"spymaster/launched_by": "cli"},
                 run_config={
@@ -217,20 +225,73 @@ def materialize(date, start, end, all_, select, data_dir) -> None:
             )
             status = "ok" if result.success else "FAILED"
             click.echo(
-                f"[{n}/{len(days)}] {day} {status} in {time.perf_counter() - started:.1f}s  {summary}"
+                f"[{n}/{len(runs)}] {label} {status} in {time.perf_counter() - started:.1f}s  {summary}"
             )
             for line in _check_failures(result):
                 click.echo(f"    check failed: {line}")
             if not result.success:
-                failed.append(day)
+                failed.append(label)
                 for line in _run_errors(result):
                     click.echo(f"    error: {line}", err=True)
     if failed:
-        click.echo(
-            f"{len(failed)} of {len(days)} partitions failed: {', '.join(map(str, failed))}",
-            err=True,
-        )
+        click.echo(f"{len(failed)} of {len(runs)} runs failed: {', '.join(failed)}", err=True)
         sys.exit(1)
+
+
+@main.command()
+@click.option(
+    "--date",
+    default=None,
+    help="Validate one day's gold/signals file instead of the combined file.",
+)
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Print outcome counts per day and per level kind."
+)
+@_data_dir_option
+def validate(date: str | None, verbose: bool, data_dir: Path | None) -> None:
+    """Check the gold signals: schema, ids, windows, bands, directions, labels, null rules."""
+    import polars as pl
+
+    from spymaster_assets.settings import SpymasterConfig
+    from spymaster_assets.signals.validation import markdown_table, validate_signals
+
+    layout = DataLayout(_use_data_dir(data_dir))
+    if date:
+        path = layout.lake_path("gold", "signals", str(_parse_day(date)))
+    else:
+        path = layout.root / "lake" / "gold" / "research" / "signals_vectorized.parquet"
+    if not path.exists():
+        raise click.ClickException(f"{path} does not exist: run `spymaster materialize` first")
+    frame = pl.read_parquet(path)
+    days = frame["date"].unique().sort().to_list() if frame.height else []
+    bar_files = [layout.lake_path("silver", "ohlcv_1m", str(d)) for d in days]
+    missing_bars = [str(p) for p in bar_files if not p.exists()]
+    bar_opens = (
+        pl.concat([pl.read_parquet(p, columns=["ts_ns", "open"]) for p in bar_files if p.exists()])
+        if bar_files
+        else None
+    )
+    settings = SpymasterConfig()
+    report = validate_signals(
+        frame,
+        monitor_band=settings.monitor_band,
+        outcome_threshold=settings.outcome_threshold,
+        lookforward_minutes=settings.lookforward_minutes,
+        bar_opens=None if missing_bars else bar_opens,
+    )
+    click.echo(f"{path}: {report.rows:,} signals over {len(days)} trading days")
+    if missing_bars:
+        click.echo(f"  (direction rule skipped: no bars for {len(missing_bars)} days)")
+    if verbose and report.by_day is not None:
+        click.echo("\noutcomes per trading day\n" + markdown_table(report.by_day))
+        click.echo("\noutcomes per level kind\n" + markdown_table(report.by_kind))
+    if report.ok:
+        click.echo("validation passed")
+        return
+    for line in report.errors:
+        click.echo(f"  FAIL {line}", err=True)
+    click.echo(f"validation failed: {len(report.errors)} rules broken", err=True)
+    sys.exit(1)
 
 
 @main.command()
@@ -246,16 +307,28 @@ def summary(data_dir: Path | None) -> None:
         click.echo(f"no lake files under {lake} yet: run `spymaster materialize --all`")
         return
     table: dict[str, dict[str, int]] = {}
+    combined: dict[Path, int] = {}
     for f in files:
-        asset = f"{f.parent.parent.name}/{f.parent.name}"
-        table.setdefault(asset, {})[f.stem] = pl.scan_parquet(f).select(pl.len()).collect().item()
+        rows = pl.scan_parquet(f).select(pl.len()).collect().item()
+        try:
+            dt.date.fromisoformat(f.stem)
+        except ValueError:
+            combined[f] = rows
+            continue
+        table.setdefault(f"{f.parent.parent.name}/{f.parent.name}", {})[f.stem] = rows
     days = sorted({d for per_day in table.values() for d in per_day})
-    width = max(len(a) for a in table)
+    width = max((len(a) for a in table), default=10)
     click.echo("rows per asset and trading day")
     click.echo(" " * width + "  " + "  ".join(f"{d:>10}" for d in days))
     for asset, per_day in sorted(table.items()):
         cells = "  ".join(f"{per_day[d]:>10,}" if d in per_day else f"{'-':>10}" for d in days)
         click.echo(f"{asset:<{width}}  {cells}")
+    for path, rows in combined.items():
+        outcomes = ""
+        if "outcome" in pl.scan_parquet(path).collect_schema().names():
+            counts = pl.scan_parquet(path).group_by("outcome").len().sort("outcome").collect()
+            outcomes = " (" + ", ".join(f"{o} {n:,}" for o, n in counts.iter_rows()) + ")"
+        click.echo(f"\ncombined research file: {path}: {rows:,} signals{outcomes}")
     click.echo(f"\nlake files: {lake}/<layer>/<asset>/<YYYY-MM-DD>.parquet")
     click.echo(f"raw files:  {root / 'raw'}")
     click.echo("open the Dagster UI: make ui, then http://127.0.0.1:3000")

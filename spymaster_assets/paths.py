@@ -43,8 +43,11 @@ class DataLayout:
     def raw_paths(self, day: dt.date) -> list[Path]:
         return [self.existing_dbn_path(s, day) for s in DBN_SCHEMAS] + [self.options_path(day)]
 
+    def lake_dir(self, layer: str, name: str) -> Path:
+        return self.root / "lake" / layer / name
+
     def lake_path(self, layer: str, name: str, partition: str | None) -> Path:
-        folder = self.root / "lake" / layer / name
+        folder = self.lake_dir(layer, name)
         return folder / f"{partition}.parquet" if partition else folder.with_suffix(".parquet")
 
     def raw_days(self) -> list[dt.date]:

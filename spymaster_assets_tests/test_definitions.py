@@ -39,21 +39,28 @@ def test_asset_graph_matches_the_snapshot():
     )
 
 
+COMBINED = {"gold/signals_vectorized"}
+
+
 def test_every_asset_is_described_and_partitioned_by_trading_day():
     graph = defs.resolve_asset_graph()
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.description and len(node.description) > 40, key
-        assert node.partitions_def == trading_days, key
+        expected = None if key.to_user_string() in COMBINED else trading_days
+        assert node.partitions_def == expected, key
         assert node.code_version, key
         columns = node.metadata["dagster/column_schema"].columns
         assert columns and all(c.type for c in columns), key
 
 
-def test_schema_checks_are_blocking_and_quality_checks_are_not():
-    for spec in defs.resolve_asset_graph().asset_check_keys:
-        check = defs.resolve_asset_graph().get_check_spec(spec)
-        assert check.blocking is (check.name == "schema"), check.name
+def test_schema_and_causality_checks_block_downstream_and_quality_checks_do_not():
+    graph = defs.resolve_asset_graph()
+    for key in graph.asset_check_keys:
+        check = graph.get_check_spec(key)
+        assert check.blocking is (check.name in {"schema", "causality"}), check.name
+        partitioned = key.asset_key.to_user_string() not in COMBINED
+        assert (check.partitions_def is not None) is partitioned, key
 
 
 def test_resources_include_the_typed_configuration_with_spec_defaults():

@@ -9,6 +9,10 @@ KNOWN = set(GRAPH.get_all_asset_keys())
 TRADES, MBP, OPTIONS = (
     dg.AssetKey(["bronze", n]) for n in ("es_trades", "es_mbp10", "spy_option_trades")
 )
+OHLCV, LEVELS, TOUCHES, LABELS = (
+    dg.AssetKey(["silver", n]) for n in ("ohlcv_1m", "levels", "touches", "outcome_labels")
+)
+SIGNALS = dg.AssetKey(["gold", "signals"])
 
 
 def resolve(text):
@@ -18,13 +22,15 @@ def resolve(text):
 @pytest.mark.parametrize(
     "text, expected",
     [
-        (None, {TRADES, MBP, OPTIONS}),
+        (None, KNOWN),
         ("bronze/es_trades", {TRADES}),
         ("bronze/es_trades,bronze/spy_option_trades", {TRADES, OPTIONS}),
-        ("bronze/es_trades+", {TRADES, MBP}),
-        ("bronze/es_trades*", {TRADES, MBP}),
+        ("bronze/es_trades+", {TRADES, MBP, OHLCV, LABELS, SIGNALS}),
+        ("bronze/es_mbp10*", {MBP}),
         ("+bronze/es_mbp10", {TRADES, MBP}),
-        ("*bronze/es_mbp10", {TRADES, MBP}),
+        ("*silver/touches", {TRADES, OHLCV, LEVELS, TOUCHES}),
+        ("++silver/touches", {TRADES, OHLCV, LEVELS, TOUCHES}),
+        ("+silver/touches", {OHLCV, LEVELS, TOUCHES}),
         (" bronze/es_mbp10 , ", {MBP}),
     ],
 )

@@ -30,7 +30,12 @@ class LakeResource(dg.ConfigurableResource):
     def layout(self) -> DataLayout:
         return DataLayout(Path(self.data_dir))
 
-    def asset_path(self, asset_key: dg.AssetKey, partition: str | None) -> Path:
+    def asset_path(
+        self, asset_key: dg.AssetKey, partition: str | None, relative: str | None = None
+    ) -> Path:
+        """lake/<layer>/<name>/<partition>.parquet, or lake/<relative> when the asset says so."""
+        if relative:
+            return self.layout.root / "lake" / relative
         layer, *rest = asset_key.path
         return self.layout.lake_path(layer, rest[-1], partition)
 
@@ -42,6 +47,10 @@ class LakeResource(dg.ConfigurableResource):
 
 def trading_day_of(context: dg.AssetExecutionContext) -> dt.date:
     return dt.date.fromisoformat(context.partition_key)
+
+
+LAKE_PATH = "spymaster/lake_path"  # asset metadata: a path under lake/ for unpartitioned assets
+PARTITIONS_AS_DICT = "spymaster/partitions_as_dict"  # input metadata: load {partition: frame}
 
 
 class LakeIOManager(dg.ConfigurableIOManager):
@@ -58,7 +67,8 @@ class LakeIOManager(dg.ConfigurableIOManager):
         if obj is None:
             return
         partition = context.partition_key if context.has_partition_key else None
-        final = self.lake.asset_path(context.asset_key, partition)
+        relative = (context.definition_metadata or {}).get(LAKE_PATH)
+        final = self.lake.asset_path(context.asset_key, partition, relative)
         if isinstance(obj, StagedParquet):
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(obj.path, final)
@@ -77,9 +87,14 @@ class LakeIOManager(dg.ConfigurableIOManager):
             }
         )
 
-    def load_input(self, context: dg.InputContext) -> pl.LazyFrame:
+    def load_input(self, context: dg.InputContext) -> pl.LazyFrame | dict[str, pl.LazyFrame]:
         upstream = context.upstream_output
         key = upstream.asset_key if upstream is not None else context.asset_key
+        if (context.definition_metadata or {}).get(PARTITIONS_AS_DICT):
+            # A window of partitions (e.g. earlier trading days): the ones that exist, by key.
+            keys = context.asset_partition_keys if context.has_asset_partitions else []
+            paths = {k: self.lake.asset_path(key, k) for k in keys}
+            return {k: pl.scan_parquet(p) for k, p in sorted(paths.items()) if p.exists()}
         partition = context.asset_partition_key if context.has_asset_partitions else None
         path = self.lake.asset_path(key, partition)
         if not path.exists():

@@ -6,6 +6,7 @@ import pandera.polars as pa
 import polars as pl
 
 from spymaster_assets.market.dbn_format import BOOK_KINDS, N_LEVELS, level_field
+from spymaster_assets.schemas.columns import empty_frame  # noqa: F401  (re-exported)
 
 ES_TICKS_PER_POINT = 4  # ES trades on a 0.25 grid
 
@@ -95,8 +96,3 @@ SPY_OPTION_TRADES = pa.DataFrameSchema(
     ordered=True,
     name="bronze/spy_option_trades",
 )
-
-
-def empty_frame(schema: pa.DataFrameSchema) -> pl.DataFrame:
-    """A zero-row frame with exactly the schema's columns and dtypes."""
-    return pl.DataFrame(schema={name: col.dtype.type for name, col in schema.columns.items()})

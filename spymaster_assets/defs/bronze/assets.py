@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 import polars as pl
 
+from spymaster_assets.defs import check_helpers as ch
 from spymaster_assets.defs.bronze import checks
 from spymaster_assets.defs.column_schema import column_schema
 from spymaster_assets.defs.partitions import trading_days
@@ -70,12 +71,8 @@ def es_trades(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake
         raise _fail(exc) from exc
     front = result.front_month
     results = [
-        checks.schema_result(
-            checks.ES_TRADES,
-            checks.schema_errors(schemas.ES_TRADES, result.frame),
-            result.frame.height,
-        ),
-        checks.threshold_result(
+        ch.validate_schema(checks.ES_TRADES, schemas.ES_TRADES, result.frame),
+        ch.threshold_result(
             checks.ES_TRADES,
             checks.FRONT_MONTH_SHARE,
             round(front.volume_share, 4),
@@ -83,7 +80,7 @@ def es_trades(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake
             at_least=True,
             contract=front.raw_symbol,
         ),
-        checks.threshold_result(
+        ch.threshold_result(
             checks.ES_TRADES,
             checks.TIMESTAMP_ORDER,
             result.out_of_order_recv,
@@ -107,7 +104,7 @@ def es_trades(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake
             "out_of_order_ts_event": result.out_of_order_event,
             "first_ts_event": _ns_to_iso(result.first_ts),
             "last_ts_event": _ns_to_iso(result.last_ts),
-            **checks.summary_metadata(results),
+            **ch.summary_metadata(results),
         },
     )
     yield from results
@@ -156,7 +153,7 @@ def es_mbp10(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake:
             _window(settings, windows),
             staging,
             settings.mbp_chunk_records,
-            lambda frame: checks.schema_errors(schemas.ES_MBP10, frame),
+            lambda frame: ch.schema_errors(schemas.ES_MBP10, frame),
             progress,
         )
     except RawDataError as exc:
@@ -166,15 +163,15 @@ def es_mbp10(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake:
         staging.unlink(missing_ok=True)
         raise
     results = [
-        checks.schema_result(checks.ES_MBP10, result.schema_errors, result.rows_written),
-        checks.threshold_result(
+        ch.schema_result(checks.ES_MBP10, result.schema_errors, result.rows_written),
+        ch.threshold_result(
             checks.ES_MBP10,
             checks.CROSSED_BOOKS,
             result.crossed_books,
             settings.max_crossed_books,
             locked_books=result.locked_books,
         ),
-        checks.threshold_result(
+        ch.threshold_result(
             checks.ES_MBP10,
             checks.TIMESTAMP_ORDER,
             result.out_of_order_recv,
@@ -199,7 +196,7 @@ def es_mbp10(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake:
             "resorted_on_ts_event": result.resorted,
             "first_ts_event": _ns_to_iso(result.first_ts),
             "last_ts_event": _ns_to_iso(result.last_ts),
-            **checks.summary_metadata(results),
+            **ch.summary_metadata(results),
         },
     )
     yield from results
@@ -230,12 +227,8 @@ def spy_option_trades(
         raise _fail(exc) from exc
     frame = result.frame
     results = [
-        checks.schema_result(
-            checks.SPY_OPTION_TRADES,
-            checks.schema_errors(schemas.SPY_OPTION_TRADES, frame),
-            frame.height,
-        ),
-        checks.threshold_result(
+        ch.validate_schema(checks.SPY_OPTION_TRADES, schemas.SPY_OPTION_TRADES, frame),
+        ch.threshold_result(
             checks.SPY_OPTION_TRADES,
             checks.BAD_ROWS,
             result.bad_rows,
@@ -257,7 +250,7 @@ def spy_option_trades(
             "strikes": frame["strike"].n_unique(),
             "first_ts": _ns_to_iso(ts.min() if frame.height else None),
             "last_ts": _ns_to_iso(ts.max() if frame.height else None),
-            **checks.summary_metadata(results),
+            **ch.summary_metadata(results),
         },
     )
     yield from results

@@ -1,0 +1,134 @@
+"""Gold: the research dataset, one row per signal, per day and combined."""
+
+import dagster as dg
+import polars as pl
+
+from spymaster_assets.defs import check_helpers as ch
+from spymaster_assets.defs.bronze.checks import ES_TRADES
+from spymaster_assets.defs.column_schema import column_schema
+from spymaster_assets.defs.gold import checks
+from spymaster_assets.defs.partitions import trading_days
+from spymaster_assets.defs.resources import LAKE_PATH, LakeResource, trading_day_of
+from spymaster_assets.defs.silver import checks as silver
+from spymaster_assets.defs.silver.assets import counts_by, time_range
+from spymaster_assets.schemas.gold import SIGNALS
+from spymaster_assets.settings import SpymasterConfig
+from spymaster_assets.signals.gold import SIGNAL_COLUMNS, gold_signals
+from spymaster_assets.signals.validation import ValidationReport, validate_signals
+
+CODE_VERSION = "1"
+RESEARCH_FILE = "gold/research/signals_vectorized.parquet"
+
+
+def _validate(
+    frame: pl.DataFrame, settings: SpymasterConfig, bar_opens: pl.DataFrame | None
+) -> ValidationReport:
+    return validate_signals(
+        frame,
+        monitor_band=settings.monitor_band,
+        outcome_threshold=settings.outcome_threshold,
+        lookforward_minutes=settings.lookforward_minutes,
+        bar_opens=bar_opens,
+    )
+
+
+def _research_metadata(frame: pl.DataFrame) -> dict:
+    return {
+        "outcomes": dg.MetadataValue.json(counts_by(frame, "outcome")),
+        "signals_by_kind": dg.MetadataValue.json(counts_by(frame, "level_kind_name")),
+        **time_range(frame),
+    }
+
+
+@dg.asset(
+    key=checks.SIGNALS,
+    partitions_def=trading_days,
+    group_name="gold",
+    kinds={"polars", "parquet"},
+    code_version=CODE_VERSION,
+    check_specs=checks.SIGNALS_CHECKS,
+    metadata={"dagster/column_schema": column_schema(SIGNALS)},
+    description=(
+        "One row per signal of the trading day with every SPEC §9 column available so far: "
+        "identity (stable UUID5 event_id), level, approach context and outcome labels. Prices in "
+        "SPY dollars, times in UTC ns; features known at info_ts_ns, labels after it."
+    ),
+    ins={
+        "touches": dg.AssetIn(silver.TOUCHES),
+        "approach": dg.AssetIn(silver.APPROACH_CONTEXT),
+        "labels": dg.AssetIn(silver.OUTCOME_LABELS),
+        "bars": dg.AssetIn(silver.OHLCV_1M),
+        "es_trades": dg.AssetIn(ES_TRADES),
+    },
+)
+def signals(
+    context: dg.AssetExecutionContext,
+    settings: SpymasterConfig,
+    touches: pl.LazyFrame,
+    approach: pl.LazyFrame,
+    labels: pl.LazyFrame,
+    bars: pl.LazyFrame,
+    es_trades: pl.LazyFrame,
+):
+    day = trading_day_of(context)
+    contract = es_trades.select("es_contract").head(1).collect()
+    es_contract = contract.item() if contract.height else ""
+    frame = gold_signals(day, es_contract, touches.collect(), approach.collect(), labels.collect())
+    report = _validate(frame, settings, bars.select("ts_ns", "open").collect())
+    results = [
+        ch.validate_schema(checks.SIGNALS, SIGNALS, frame),
+        ch.rules_result(checks.SIGNALS, checks.VALIDATION, report.errors),
+    ]
+    yield dg.Output(
+        frame,
+        metadata={
+            "es_contract": es_contract,
+            **_research_metadata(frame),
+            **ch.summary_metadata(results),
+        },
+    )
+    yield from results
+
+
+@dg.asset(
+    key=checks.SIGNALS_VECTORIZED,
+    group_name="gold",
+    kinds={"polars", "parquet"},
+    code_version=CODE_VERSION,
+    deps=[checks.SIGNALS],
+    check_specs=checks.SIGNALS_VECTORIZED_CHECKS,
+    metadata={"dagster/column_schema": column_schema(SIGNALS), LAKE_PATH: RESEARCH_FILE},
+    description=(
+        "Every materialized day of gold/signals in one file, sorted by ts_ns: "
+        f"lake/{RESEARCH_FILE}, the file to open in a notebook."
+    ),
+)
+def signals_vectorized(settings: SpymasterConfig, lake: LakeResource):
+    files = sorted(lake.layout.lake_dir("gold", "signals").glob("*.parquet"))
+    frames = [pl.read_parquet(f) for f in files]
+    frame = pl.concat(frames) if frames else pl.DataFrame(schema=SIGNAL_COLUMNS)
+    frame = frame.sort("ts_ns", "level_price", maintain_order=True)
+    report = _validate(frame, settings, None)
+    days = frame["date"].n_unique() if frame.height else 0
+    combined = [] if days == len(files) else [f"{len(files)} day files but {days} days combined"]
+    if frame.height and not frame["ts_ns"].is_sorted():
+        combined.append("not sorted by ts_ns")
+    results = [
+        ch.validate_schema(checks.SIGNALS_VECTORIZED, SIGNALS, frame),
+        ch.rules_result(checks.SIGNALS_VECTORIZED, checks.VALIDATION, report.errors),
+        ch.rules_result(checks.SIGNALS_VECTORIZED, checks.COMBINED, combined),
+    ]
+    yield dg.Output(
+        frame,
+        metadata={
+            "days": days,
+            "outcomes_by_day": dg.MetadataValue.md(
+                report.by_day.to_pandas().to_markdown(index=False)
+            )
+            if report.by_day is not None and frame.height
+            else "",
+            **_research_metadata(frame),
+            **ch.summary_metadata(results),
+        },
+    )
+    yield from results

@@ -1,0 +1,272 @@
+"""Silver: bars, causal levels, touches, approach context and labels of each trading day."""
+
+import datetime as dt
+
+import dagster as dg
+import pandas as pd
+import polars as pl
+
+from spymaster_assets.defs import check_helpers as ch
+from spymaster_assets.defs.bronze.checks import ES_TRADES
+from spymaster_assets.defs.column_schema import column_schema
+from spymaster_assets.defs.partitions import trading_days
+from spymaster_assets.defs.resources import PARTITIONS_AS_DICT, trading_day_of
+from spymaster_assets.defs.silver import checks
+from spymaster_assets.market.trading_calendar import session_windows
+from spymaster_assets.schemas import silver as schemas
+from spymaster_assets.settings import SpymasterConfig
+from spymaster_assets.signals.approach import approach_context as compute_approach
+from spymaster_assets.signals.bars import session_bars
+from spymaster_assets.signals.labels import outcome_labels as compute_labels
+from spymaster_assets.signals.levels import LevelParams, compute_levels, sma_closes
+from spymaster_assets.signals.touches import TouchParams, find_touches
+
+CODE_VERSION = "1"
+# SMA_200 needs 200 two-minute closes: about one session; three earlier days cover early closes.
+SMA_HISTORY_DAYS = 3
+
+
+def _asset(key: dg.AssetKey, schema, check_specs, description: str, **kwargs):
+    return dg.asset(
+        key=key,
+        partitions_def=trading_days,
+        group_name="silver",
+        kinds={"polars", "parquet"} | kwargs.pop("extra_kinds", set()),
+        code_version=CODE_VERSION,
+        check_specs=check_specs,
+        metadata={"dagster/column_schema": column_schema(schema)},
+        description=description,
+        **kwargs,
+    )
+
+
+def iso(ns: int | None) -> str:
+    return "" if ns is None else pd.Timestamp(ns, unit="ns", tz="UTC").isoformat()
+
+
+def time_range(frame: pl.DataFrame, column: str = "ts_ns") -> dict[str, str]:
+    if frame.height == 0:
+        return {"first_ts": "", "last_ts": ""}
+    return {"first_ts": iso(frame[column].min()), "last_ts": iso(frame[column].max())}
+
+
+def level_params(settings: SpymasterConfig) -> LevelParams:
+    return LevelParams(
+        or_minutes=settings.or_minutes,
+        strike_range=settings.strike_range,
+        sma_period=settings.sma_period,
+        sma_bar_minutes=settings.sma_bar_minutes,
+    )
+
+
+def _emit(frame: pl.DataFrame, results: list[dg.AssetCheckResult], **metadata):
+    yield dg.Output(frame, metadata={**metadata, **ch.summary_metadata(results)})
+    yield from results
+
+
+def counts_by(frame: pl.DataFrame, column: str) -> dict[str, int]:
+    if frame.height == 0:
+        return {}
+    return {str(k): int(v) for k, v in frame.group_by(column).len().sort(column).iter_rows()}
+
+
+@_asset(
+    checks.OHLCV_1M,
+    schemas.OHLCV_1M,
+    checks.OHLCV_1M_CHECKS,
+    "One-minute OHLCV bars of the front month from 04:00 ET to the close, labelled by bar start "
+    "and bucketed on ts_event (Databento's own ohlcv-1m convention). Prices in SPY dollars "
+    "(ES / ES_SPY_RATIO), volume in ES contracts; minutes without trades have no bar.",
+    ins={"es_trades": dg.AssetIn(ES_TRADES)},
+)
+def ohlcv_1m(context: dg.AssetExecutionContext, settings: SpymasterConfig, es_trades: pl.LazyFrame):
+    windows = session_windows(trading_day_of(context))
+    bars = session_bars(es_trades, windows, settings.es_spy_ratio)
+    results = [
+        ch.validate_schema(checks.OHLCV_1M, schemas.OHLCV_1M, bars),
+        ch.rules_result(checks.OHLCV_1M, checks.BAR_CONSISTENCY, checks.bar_rules(bars, windows)),
+    ]
+    yield from _emit(
+        bars,
+        results,
+        bars_by_session=dg.MetadataValue.json(counts_by(bars, "session")),
+        **time_range(bars),
+    )
+
+
+@_asset(
+    checks.LEVELS,
+    schemas.LEVELS,
+    checks.LEVELS_CHECKS,
+    "The level universe for every regular-hours minute (SPEC §4), each value causal: PM and OR "
+    "extremes once complete, session extremes and VWAP of the bars before, SMA_200 of completed "
+    "2-minute closes reaching into earlier days, ROUND dollars around the last close. Long "
+    "format, SPY dollars rounded to the cent. STRIKE and walls arrive with option flow.",
+    ins={
+        "bars_window": dg.AssetIn(
+            checks.OHLCV_1M,
+            partition_mapping=dg.TimeWindowPartitionMapping(
+                start_offset=-SMA_HISTORY_DAYS,
+                end_offset=0,
+                allow_nonexistent_upstream_partitions=True,
+            ),
+            metadata={PARTITIONS_AS_DICT: True},
+        )
+    },
+)
+def levels(
+    context: dg.AssetExecutionContext,
+    settings: SpymasterConfig,
+    bars_window: dict[str, pl.LazyFrame],
+):
+    day = trading_day_of(context)
+    windows = session_windows(day)
+    if context.partition_key not in bars_window:
+        raise dg.Failure(f"silver/ohlcv_1m has no data for {day}: materialize it first")
+    bars = bars_window.pop(context.partition_key).collect()
+    prior = [
+        sma_closes(
+            frame.collect(), session_windows(dt.date.fromisoformat(key)), settings.sma_bar_minutes
+        )
+        for key, frame in sorted(bars_window.items())
+    ]
+    prior_closes = (
+        pl.concat(prior)
+        if prior
+        else pl.DataFrame(schema={"end_ns": pl.Int64, "close": pl.Float64})
+    )
+    params = level_params(settings)
+    frame = compute_levels(bars, prior_closes, windows, params)
+    cuts = checks.causality_cut_times(windows, settings.or_minutes, day)
+    results = [
+        ch.validate_schema(checks.LEVELS, schemas.LEVELS, frame),
+        ch.rules_result(
+            checks.LEVELS,
+            checks.CAUSALITY,
+            checks.causality_failures(frame, bars, prior_closes, windows, params, cuts),
+            cut_times=", ".join(iso(t) for t in cuts),
+        ),
+    ]
+    yield from _emit(
+        frame,
+        results,
+        levels_by_kind=dg.MetadataValue.json(counts_by(frame, "level_kind_name")),
+        sma_history_days=len(prior),
+        **time_range(frame),
+    )
+
+
+@_asset(
+    checks.TOUCHES,
+    schemas.TOUCHES,
+    checks.TOUCHES_CHECKS,
+    "Signals (SPEC §5): regular-hours bars touching a level within TOUCH_BAND and closing within "
+    "MONITOR_BAND of it, one row per (bar, level price); confluent kinds listed in level_kinds, "
+    "level_kind the most specific. Direction UP when the bar opened below the level.",
+    ins={"bars": dg.AssetIn(checks.OHLCV_1M), "levels": dg.AssetIn(checks.LEVELS)},
+)
+def touches(
+    context: dg.AssetExecutionContext,
+    settings: SpymasterConfig,
+    bars: pl.LazyFrame,
+    levels: pl.LazyFrame,
+):
+    windows = session_windows(trading_day_of(context))
+    frame = find_touches(
+        bars.collect(),
+        levels.collect(),
+        windows,
+        TouchParams(settings.touch_band, settings.monitor_band),
+    )
+    results = [
+        ch.validate_schema(checks.TOUCHES, schemas.TOUCHES, frame),
+        ch.rules_result(
+            checks.TOUCHES,
+            checks.CRITICAL_ZONE,
+            checks.touch_failures(frame, windows, settings.monitor_band),
+        ),
+    ]
+    yield from _emit(
+        frame,
+        results,
+        signals_by_kind=dg.MetadataValue.json(counts_by(frame, "level_kind_name")),
+        signals_by_direction=dg.MetadataValue.json(counts_by(frame, "direction")),
+        **time_range(frame),
+    )
+
+
+@_asset(
+    checks.APPROACH_CONTEXT,
+    schemas.APPROACH_CONTEXT,
+    checks.APPROACH_CONTEXT_CHECKS,
+    "How price approached each signal's level (SPEC §7), from bars strictly before the touch bar "
+    "over LOOKBACK_MINUTES: velocity toward the level ($/min), consecutive bars moving toward it, "
+    "path length, earlier signals at the same level today, minutes since the open.",
+    ins={"touches": dg.AssetIn(checks.TOUCHES), "bars": dg.AssetIn(checks.OHLCV_1M)},
+    extra_kinds={"numba"},
+)
+def approach_context(
+    context: dg.AssetExecutionContext,
+    settings: SpymasterConfig,
+    touches: pl.LazyFrame,
+    bars: pl.LazyFrame,
+):
+    windows = session_windows(trading_day_of(context))
+    signals = touches.collect()
+    frame = compute_approach(
+        signals, bars.collect(), windows, settings.lookback_minutes, settings.or_minutes
+    )
+    results = [
+        ch.validate_schema(checks.APPROACH_CONTEXT, schemas.APPROACH_CONTEXT, frame),
+        ch.rules_result(
+            checks.APPROACH_CONTEXT, checks.ONE_ROW_PER_TOUCH, checks.same_keys(frame, signals)
+        ),
+    ]
+    yield from _emit(frame, results, **time_range(frame))
+
+
+@_asset(
+    checks.OUTCOME_LABELS,
+    schemas.OUTCOME_LABELS,
+    checks.OUTCOME_LABELS_CHECKS,
+    "Outcome of each signal (SPEC §8), decided by first passage on front-month trades after the "
+    "information time (bar start + 60 s) within LOOKFORWARD_MINUTES, cut at the close: BREAK "
+    "through the level or BOUNCE away by OUTCOME_THRESHOLD, else CHOP. The only forward-looking "
+    "values in the dataset.",
+    ins={"touches": dg.AssetIn(checks.TOUCHES), "es_trades": dg.AssetIn(ES_TRADES)},
+    extra_kinds={"numba"},
+)
+def outcome_labels(
+    context: dg.AssetExecutionContext,
+    settings: SpymasterConfig,
+    touches: pl.LazyFrame,
+    es_trades: pl.LazyFrame,
+):
+    windows = session_windows(trading_day_of(context))
+    signals = touches.collect()
+    trades = es_trades.select("ts_event", "price").collect()
+    frame = compute_labels(
+        signals,
+        trades,
+        windows,
+        settings.lookforward_minutes,
+        settings.outcome_threshold,
+        settings.es_spy_ratio,
+    )
+    results = [
+        ch.validate_schema(checks.OUTCOME_LABELS, schemas.OUTCOME_LABELS, frame),
+        ch.rules_result(
+            checks.OUTCOME_LABELS,
+            checks.LABEL_RULES,
+            checks.label_failures(
+                frame, signals, windows, settings.outcome_threshold, settings.lookforward_minutes
+            ),
+        ),
+    ]
+    yield from _emit(
+        frame,
+        results,
+        outcomes=dg.MetadataValue.json(counts_by(frame, "outcome")),
+        truncated=int(frame["label_truncated"].sum()) if frame.height else 0,
+        **time_range(frame),
+    )

@@ -1,0 +1,1 @@
+"""The signal chain without Dagster: bars, causal levels, touches, approach, labels, gold rows."""

@@ -1,0 +1,29 @@
+"""Exact price arithmetic: SPY prices as integer thousandths of a dollar ("milli").
+
+An ES tick (0.25 point) is $0.025 SPY = 25 milli and a cent is 10 milli, so every trade price,
+bar price and cent-rounded level is an exact integer here, and comparisons such as "the bar
+opened exactly at the level" or "a trade printed at L + $2.00" never depend on float rounding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+MILLI = 1000
+
+
+def to_milli(dollars) -> np.ndarray:
+    return np.round(np.asarray(dollars, dtype=np.float64) * MILLI).astype(np.int64)
+
+
+def milli_expr(col: str | pl.Expr) -> pl.Expr:
+    expr = pl.col(col) if isinstance(col, str) else col
+    return (expr * MILLI).round(0).cast(pl.Int64)
+
+
+def to_cent(dollars: pl.Expr) -> pl.Expr:
+    """Round to the cent, half away from zero on the exact milli value."""
+    milli = (dollars * MILLI).round(0).cast(pl.Int64)
+    cents = pl.when(milli >= 0).then((milli + 5) // 10).otherwise(-((-milli + 5) // 10))
+    return cents.cast(pl.Float64) / 100.0

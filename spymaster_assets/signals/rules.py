@@ -1,0 +1,70 @@
+"""The semantic rules of touches and labels, as polars expressions over table columns.
+
+One definition serves the silver asset checks, the gold asset check and `spymaster validate`.
+Rules on regular hours expect `open_ns` / `close_ns` columns (the session of each row's date).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from spymaster_assets.market.trading_calendar import NS_PER_MINUTE
+from spymaster_assets.signals.outcome_names import UP
+from spymaster_assets.signals.prices import MILLI, milli_expr
+
+
+def touch_rules(monitor_band: float) -> dict[str, pl.Expr]:
+    level = milli_expr("level_price")
+    return {
+        "signal bar inside regular hours": (pl.col("ts_ns") >= pl.col("open_ns"))
+        & (pl.col("ts_ns") <= pl.col("close_ns") - NS_PER_MINUTE),
+        "distance <= MONITOR_BAND": milli_expr("distance") <= round(monitor_band * MILLI),
+        "distance = |spot - level|": milli_expr("distance") == (milli_expr("spot") - level).abs(),
+        "info_ts_ns = ts_ns + 60 s": pl.col("info_ts_ns") == pl.col("ts_ns") + NS_PER_MINUTE,
+    }
+
+
+def direction_rule() -> dict[str, pl.Expr]:
+    """Needs `bar_open`: UP exactly when the bar opened below the level (ties: either)."""
+    level, open_ = milli_expr("level_price"), milli_expr("bar_open")
+    return {
+        "direction consistent with the bar's open": (open_ == level)
+        | ((open_ < level) == (pl.col("direction") == UP))
+    }
+
+
+def label_rules(threshold: float, lookforward_minutes: int) -> dict[str, pl.Expr]:
+    thr = round(threshold * MILLI)
+    outcome = pl.col("outcome")
+    no_trades = pl.col("excursion_max").is_null()
+    hi, lo = milli_expr("excursion_max"), milli_expr("excursion_min")
+    return {
+        "BREAK crossed the threshold through the level": (outcome != "BREAK") | (hi >= thr),
+        "BOUNCE crossed the threshold away from the level": (outcome != "BOUNCE") | (lo <= -thr),
+        "CHOP crossed neither side": (outcome != "CHOP") | no_trades | ((hi < thr) & (lo > -thr)),
+        "time_to_outcome_s is null exactly for CHOP": pl.col("time_to_outcome_s").is_null()
+        == (outcome == "CHOP"),
+        "future price and excursions are null together": (
+            pl.col("future_price_5min").is_null() == no_trades
+        )
+        & (pl.col("excursion_min").is_null() == no_trades),
+        "excursion_max >= excursion_min": no_trades | (hi >= lo),
+        "label_truncated exactly when the window passes the close": pl.col("label_truncated")
+        == (pl.col("info_ts_ns") + lookforward_minutes * NS_PER_MINUTE > pl.col("close_ns")),
+    }
+
+
+def rule_failures(
+    frame: pl.DataFrame, rules: dict[str, pl.Expr], id_column: str | None = None
+) -> list[str]:
+    """One line per broken rule: how many rows break it, and an example."""
+    if frame.height == 0:
+        return []
+    checked = frame.with_columns(**{f"__{n}": e.fill_null(False) for n, e in rules.items()})
+    out = []
+    for name in rules:
+        bad = checked.filter(~pl.col(f"__{name}"))
+        if bad.height:
+            example = f" (e.g. {id_column} {bad[id_column][0]})" if id_column else ""
+            out.append(f"{name}: {bad.height} rows fail{example}")
+    return out
