@@ -41,7 +41,8 @@ def test_materialize_one_day_records_runs_in_the_instance(one_day, dagster_home)
         "materialize", "--date", str(SAMPLE_DAY), "--data-dir", str(one_day), home=dagster_home
     )
     assert done.returncode == 0, done.stderr
-    assert f"{SAMPLE_DAY} ok" in done.stdout
+    assert f"{SAMPLE_DAY} ok" in done.stdout and "combined ok" in done.stdout
+    assert "check failed" not in done.stdout, done.stdout
     for name in ("es_trades", "es_mbp10", "spy_option_trades"):
         assert DataLayout(one_day).lake_path("bronze", name, str(SAMPLE_DAY)).exists()
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
@@ -189,3 +190,35 @@ def test_data_dir_defaults_to_the_environment_variable(one_day, dagster_home):
     )
     assert done.returncode == 0, done.stderr
     assert DataLayout(one_day).lake_path("bronze", "es_trades", str(SAMPLE_DAY)).exists()
+
+
+def test_validate_passes_on_generated_data_and_catches_a_broken_rule(one_day, dagster_home):
+    import polars as pl
+
+    done = spymaster(
+        "materialize", "--date", str(SAMPLE_DAY), "--data-dir", str(one_day), home=dagster_home
+    )
+    assert done.returncode == 0, done.stderr
+    ok = spymaster("validate", "--verbose", "--data-dir", str(one_day), home=dagster_home)
+    assert ok.returncode == 0, ok.stderr
+    assert "validation passed" in ok.stdout
+    assert "outcomes per trading day" in ok.stdout and "outcomes per level kind" in ok.stdout
+    assert "| BREAK" in ok.stdout or "BREAK |" in ok.stdout
+    research = one_day / "lake" / "gold" / "research" / "signals_vectorized.parquet"
+    frame = pl.read_parquet(research)
+    assert frame.height > 50 and set(frame["outcome"]) >= {"BREAK", "BOUNCE", "CHOP"}
+    broken = frame.with_columns(
+        distance=pl.when(pl.int_range(pl.len()) == 3).then(0.30).otherwise("distance"),
+        event_id=pl.when(pl.int_range(pl.len()) == 5)
+        .then(pl.col("event_id").first())
+        .otherwise("event_id"),
+    )
+    broken.write_parquet(research)
+    bad = spymaster("validate", "--data-dir", str(one_day), home=dagster_home)
+    assert bad.returncode == 1
+    assert "distance <= MONITOR_BAND: 1 rows fail" in bad.stderr
+    assert "event_id" in bad.stderr
+    day_ok = spymaster(
+        "validate", "--date", str(SAMPLE_DAY), "--data-dir", str(one_day), home=dagster_home
+    )
+    assert day_ok.returncode == 0, day_ok.stderr

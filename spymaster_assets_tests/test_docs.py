@@ -42,3 +42,17 @@ def test_readme_quick_start_is_exactly_the_two_commands():
     block = readme.split("## Quick start", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
     commands = [line.split("#")[0].strip() for line in block.strip().splitlines()]
     assert commands == ["make demo", "make test"]
+
+
+def test_gold_columns_are_documented_with_unit_and_information_time():
+    from spymaster_assets.schemas.gold import SIGNALS
+
+    text = (DOC.parent / "gold-columns.md").read_text()
+    rows = re.findall(
+        r"^\| `([a-z_0-9]+)` \| ([A-Za-z0-9()]+) \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$", text, re.M
+    )
+    documented = {name: dtype for name, dtype, *_ in rows}
+    assert documented == {name: str(col.dtype) for name, col in SIGNALS.columns.items()}
+    assert [r[0] for r in rows] == list(SIGNALS.columns), "same order as the table"
+    for name, _, unit, known_at, meaning in rows:
+        assert unit.strip() and known_at.strip() and len(meaning.strip()) > 10, name

@@ -26,7 +26,7 @@ def schema_errors(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> list[str]:
             f"{row.get('column')}: {row.get('check')} failed (e.g. {row.get('failure_case')})"
             for row in exc.failure_cases.head(20).iter_rows(named=True)
         ]
-        return lines or [str(exc)[:500]]
+        return list(dict.fromkeys(lines)) or [str(exc)[:500]]
     except pandera.errors.SchemaError as exc:
         return [str(exc)[:500]]
     return []

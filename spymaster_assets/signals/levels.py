@@ -66,7 +66,7 @@ def _rows(kind: str, minutes: np.ndarray, values: np.ndarray) -> pl.DataFrame:
             "ts_ns": minutes[ok],
             "level_kind": np.full(ok.sum(), CODE[kind], dtype=np.int8),
             "level_kind_name": np.full(ok.sum(), kind, dtype=object).astype(str),
-            "level_price": values[ok],
+            "level_price": to_cent(values[ok]),
         },
         schema=LEVEL_COLUMNS,
     )
@@ -147,10 +147,8 @@ def compute_levels(
     parts.append(_round_levels(minutes, last_close, params.strike_range))
 
     levels = pl.concat(parts)
-    return (
-        levels.with_columns(level_price=to_cent(pl.col("level_price")))
-        .unique(["ts_ns", "level_kind", "level_price"], maintain_order=True)
-        .sort(["ts_ns", "level_kind", "level_price"])
+    return levels.unique(["ts_ns", "level_kind", "level_price"], maintain_order=True).sort(
+        ["ts_ns", "level_kind", "level_price"]
     )
 
 

@@ -22,8 +22,11 @@ def milli_expr(col: str | pl.Expr) -> pl.Expr:
     return (expr * MILLI).round(0).cast(pl.Int64)
 
 
-def to_cent(dollars: pl.Expr) -> pl.Expr:
-    """Round to the cent, half away from zero on the exact milli value."""
-    milli = (dollars * MILLI).round(0).cast(pl.Int64)
-    cents = pl.when(milli >= 0).then((milli + 5) // 10).otherwise(-((-milli + 5) // 10))
-    return cents.cast(pl.Float64) / 100.0
+def to_cent(dollars) -> np.ndarray:
+    """Round to the cent, half away from zero on the exact milli value.
+
+    Division (not multiplication by 0.01) gives the float nearest to the decimal cent value.
+    """
+    milli = to_milli(dollars)
+    cents = np.where(milli >= 0, (milli + 5) // 10, -((-milli + 5) // 10))
+    return cents / 100.0

@@ -61,8 +61,8 @@ def validate_signals(
     """`bar_opens` (ts_ns, open) of the touch bars enables the direction rule."""
     report = ValidationReport(rows=frame.height)
     report.errors = [f"schema: {e}" for e in schema_errors(SIGNALS, frame)]
-    if report.errors:
-        return report
+    if set(frame.columns) != set(SIGNALS.columns):
+        return report  # the rules below need the columns
     bounds = _session_bounds(frame["date"].unique().sort().to_list())
     f = frame.join(bounds, on="date", how="left")
     rules = {

@@ -1,0 +1,91 @@
+"""Hand-made trading days: write exactly the trades a rule needs, run the real asset chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+
+from spymaster_assets.definitions import defs
+from spymaster_assets.defs.resources import LakeIOManager, LakeResource
+from spymaster_assets.market.trading_calendar import NEW_YORK
+from spymaster_assets.paths import DataLayout
+from spymaster_assets.settings import SpymasterConfig
+
+from . import dbn_factory as make
+
+FRONT = 4242
+CHAIN = [
+    "bronze/es_trades",
+    "silver/ohlcv_1m",
+    "silver/levels",
+    "silver/touches",
+    "silver/approach_context",
+    "silver/outcome_labels",
+    "gold/signals",
+]
+
+
+def ns(day: dt.date, clock: str) -> int:
+    """UTC ns of a New York wall-clock time 'HH:MM[:SS[.ffffff]]' on `day`."""
+    parts = clock.split(":")
+    h, m = int(parts[0]), int(parts[1])
+    sec = float(parts[2]) if len(parts) > 2 else 0.0
+    whole = int(sec)
+    micro = round((sec - whole) * 1e6)
+    moment = dt.datetime.combine(day, dt.time(h, m, whole, micro), tzinfo=NEW_YORK)
+    return int(moment.timestamp()) * 10**9 + micro * 1000
+
+
+class HandDay:
+    def __init__(self, root: Path, day: dt.date):
+        self.root = root
+        self.day = day
+        self.rows: list[tuple] = []
+
+    def trade(self, clock: str, spy_price: float, size: int = 1, side: str = "B") -> HandDay:
+        self.rows.append((FRONT, ns(self.day, clock), spy_price * 10, size, side))
+        return self
+
+    def bar(self, minute: str, o: float, h: float, low: float, c: float, size: int = 1) -> HandDay:
+        """Four trades in the minute starting at `minute` (HH:MM): open, high, low, close."""
+        for second, price in zip((1, 2, 3, 4), (o, h, low, c), strict=True):
+            self.trade(f"{minute}:{second:02d}", price, size)
+        return self
+
+    def write(self) -> HandDay:
+        rows = sorted(self.rows, key=lambda r: r[1])
+        rows = [(*r, i + 1) for i, r in enumerate(rows)]
+        path = DataLayout(self.root).dbn_path("trades", self.day)
+        make.write_day_file(path, "trades", self.day, make.trades(rows), {"ESZ5": FRONT})
+        return self
+
+    def run(self, selection: list[str] | None = None, settings: SpymasterConfig | None = None):
+        lake = LakeResource(data_dir=str(self.root))
+        result = dg.materialize(
+            list(defs.assets),
+            partition_key=self.day.isoformat(),
+            selection=selection or CHAIN,
+            resources={
+                "settings": settings or SpymasterConfig(),
+                "lake": lake,
+                "io_manager": LakeIOManager(lake=lake),
+            },
+            raise_on_error=False,
+        )
+        failures = [
+            e.step_failure_data.error.message for e in result.all_events if e.is_step_failure
+        ]
+        assert result.success, failures
+        return result
+
+    def table(self, layer: str, name: str) -> pl.DataFrame:
+        return pl.read_parquet(DataLayout(self.root).lake_path(layer, name, self.day.isoformat()))
+
+    def signals(self) -> pl.DataFrame:
+        return self.table("gold", "signals")
+
+    def at(self, clock: str) -> int:
+        return ns(self.day, clock)

@@ -1,0 +1,227 @@
+"""Each rule of the signal chain pinned on a hand-made day, through the real assets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from spymaster_assets.schemas.gold import SIGNALS
+from spymaster_assets.signals.level_kinds import CODE
+
+from .hand_day import HandDay
+
+DAY = dt.date(2025, 11, 20)  # Thursday, 09:30 ET = 14:30 UTC
+EARLY_CLOSE = dt.date(2025, 11, 28)
+
+
+def only(frame: pl.DataFrame, **where) -> dict:
+    for column, value in where.items():
+        frame = frame.filter(pl.col(column) == value)
+    assert frame.height == 1, frame
+    return frame.row(0, named=True)
+
+
+@pytest.fixture
+def day(tmp_path) -> HandDay:
+    return HandDay(tmp_path, DAY)
+
+
+def test_touch_from_below_is_up_and_breaks_on_the_first_trade_through(day):
+    day.bar("09:30", 99.50, 99.50, 99.50, 99.50)
+    day.bar("09:31", 99.80, 100.05, 99.80, 99.95)  # touches 100.00 from below, closes 0.05 under
+    day.trade("09:33:00", 102.00)  # first trade $2 through the level, 60 s after info time
+    day.write().run()
+    s = only(day.signals(), level_price=100.0)
+    assert s["level_kind_name"] == "ROUND" and s["level_kinds"] == ["ROUND"]
+    assert s["direction"] == "UP"
+    assert s["distance"] == pytest.approx(0.05) and s["spot"] == pytest.approx(99.95)
+    assert s["ts_ns"] == day.at("09:31") and s["info_ts_ns"] == day.at("09:32")
+    assert s["outcome"] == "BREAK"
+    assert s["time_to_outcome_s"] == pytest.approx(60.0)
+    assert s["excursion_max"] == pytest.approx(2.0) and s["future_price_5min"] == pytest.approx(
+        102.0
+    )
+    assert s["label_truncated"] is False
+    assert s["bars_since_open"] == 1 and s["is_first_15m"] is True
+
+
+@pytest.mark.parametrize("previous_close, direction", [(99.90, "UP"), (100.10, "DOWN")])
+def test_an_open_exactly_at_the_level_takes_the_side_of_the_previous_close(
+    day, previous_close, direction
+):
+    day.bar("09:30", previous_close, previous_close, previous_close, previous_close)
+    day.bar("09:31", 100.00, 100.05, 99.95, 100.00)
+    day.write().run()
+    s = only(day.signals(), level_price=100.0, ts_ns=day.at("09:31"))
+    assert s["direction"] == direction
+
+
+@pytest.mark.parametrize(
+    "first, second, outcome", [(102.00, 98.00, "BREAK"), (98.00, 102.00, "BOUNCE")]
+)
+def test_first_passage_on_trades_decides_inside_one_minute(day, first, second, outcome):
+    day.bar("09:30", 99.50, 99.50, 99.50, 99.50)
+    day.bar("09:31", 99.80, 100.05, 99.80, 99.95)
+    # Both sides are crossed within the same one-minute bar; only the trades know which came first.
+    day.trade("09:33:10", first).trade("09:33:20", second)
+    day.write().run()
+    s = only(day.signals(), level_price=100.0)
+    assert s["outcome"] == outcome
+    assert s["time_to_outcome_s"] == pytest.approx(70.0)
+    assert s["excursion_max"] == pytest.approx(2.0) and s["excursion_min"] == pytest.approx(-2.0)
+
+
+def test_chop_when_neither_side_reaches_the_threshold(day):
+    day.bar("09:30", 99.50, 99.50, 99.50, 99.50)
+    day.bar("09:31", 99.80, 100.05, 99.80, 99.95)
+    day.trade("09:33:00", 101.975).trade("09:34:00", 98.025).trade("09:37:00", 100.50)
+    day.trade("09:37:30", 110.00)  # after the 5-minute window: ignored
+    day.write().run()
+    s = only(day.signals(), level_price=100.0)
+    assert s["outcome"] == "CHOP"
+    assert s["time_to_outcome_s"] is None
+    assert s["future_price_5min"] == pytest.approx(100.50)
+    assert s["excursion_max"] == pytest.approx(1.975) and s["excursion_min"] == pytest.approx(
+        -1.975
+    )
+
+
+def test_no_trades_after_the_information_time_gives_nulls_not_zeros(day):
+    day.bar("09:30", 99.50, 99.50, 99.50, 99.50)
+    day.bar("09:31", 99.80, 100.05, 99.80, 99.95)
+    day.write().run()
+    s = only(day.signals(), level_price=100.0)
+    assert s["outcome"] == "CHOP"
+    for column in ("time_to_outcome_s", "future_price_5min", "excursion_max", "excursion_min"):
+        assert s[column] is None, column
+
+
+@pytest.mark.parametrize(
+    "trading_day, touch, after_close",
+    [(DAY, "15:57", "16:00:30"), (EARLY_CLOSE, "12:57", "13:00:30")],
+)
+def test_the_label_window_is_cut_at_the_close(tmp_path, trading_day, touch, after_close):
+    day = HandDay(tmp_path, trading_day)
+    day.bar("09:30", 99.50, 99.50, 99.50, 99.50)
+    hour, minute = map(int, touch.split(":"))
+    before = f"{hour:02d}:{minute - 1:02d}"
+    day.bar(before, 99.50, 99.50, 99.50, 99.50)
+    day.bar(touch, 99.80, 100.05, 99.80, 99.95)
+    day.trade(after_close, 102.50)  # after the close (still in the bronze margin): must not count
+    day.write().run()
+    s = only(day.signals(), level_price=100.0, ts_ns=day.at(touch))
+    assert s["label_truncated"] is True
+    assert s["outcome"] == "CHOP" and s["excursion_max"] is None
+
+
+def test_session_high_can_be_broken_upward(day):
+    day.bar("09:30", 100.00, 100.20, 100.00, 100.10)  # session high 100.20 from 09:31 on
+    day.bar("09:31", 100.05, 100.225, 100.05, 100.15)  # touches 100.20 from below
+    day.trade("09:32:30", 101.00).trade("09:33:00", 102.25)
+    day.write().run()
+    s = only(day.signals(), level_price=100.20, ts_ns=day.at("09:31"))
+    assert s["level_kind_name"] == "SESSION_HIGH"
+    assert s["direction"] == "UP"
+    assert s["outcome"] == "BREAK"
+
+
+def test_pm_and_or_levels_exist_only_once_complete(day):
+    day.bar("08:00", 100.00, 100.40, 99.90, 100.10)
+    day.bar("09:29", 100.10, 100.30, 99.70, 100.20)
+    for minute in range(30, 45):
+        day.bar(f"09:{minute}", 100.20, 100.60 if minute == 40 else 100.30, 100.00, 100.20)
+    day.bar("09:45", 100.20, 100.55, 100.20, 100.50)  # touches OR_HIGH 100.60 once it exists
+    day.bar("09:41", 100.20, 100.55, 100.20, 100.50)  # same price before the OR is complete
+    day.write().run()
+    levels = day.table("silver", "levels")
+    pm_high = levels.filter(pl.col("level_kind_name") == "PM_HIGH")
+    assert pm_high["ts_ns"].min() == day.at("09:30") and set(pm_high["level_price"]) == {100.40}
+    assert set(levels.filter(pl.col("level_kind_name") == "PM_LOW")["level_price"]) == {99.70}
+    or_high = levels.filter(pl.col("level_kind_name") == "OR_HIGH")
+    assert or_high["ts_ns"].min() == day.at("09:45") and set(or_high["level_price"]) == {100.60}
+    signals = day.signals().filter(pl.col("level_price") == 100.60).sort("ts_ns")
+    # 09:41 touches the same price as the session high only; from 09:45 the OR high joins it.
+    assert signals["ts_ns"].to_list() == [day.at("09:41"), day.at("09:45")]
+    assert signals["level_kinds"].to_list() == [["SESSION_HIGH"], ["OR_HIGH", "SESSION_HIGH"]]
+    assert signals["level_kind_name"].to_list() == ["SESSION_HIGH", "OR_HIGH"]
+
+
+def test_vwap_is_the_volume_weighted_price_of_rth_trades_before_the_bar(day):
+    rng = np.random.default_rng(5)
+    day.trade("09:00:00", 150.0, 500)  # pre-market: not in the VWAP
+    trades = []
+    for minute in range(30, 60):
+        for second in (5, 25, 45):
+            price = round(100 + rng.normal(0, 0.5), 3)
+            price = round(price / 0.025) * 0.025
+            size = int(rng.integers(1, 50))
+            trades.append((day.at(f"09:{minute}:{second}"), price, size))
+            day.trade(f"09:{minute}:{second}", price, size)
+    day.write().run(["bronze/es_trades", "silver/ohlcv_1m", "silver/levels"])
+    vwap = day.table("silver", "levels").filter(pl.col("level_kind_name") == "VWAP")
+    for minute in (31, 40, 59):
+        t = day.at(f"09:{minute}")
+        before = [(p, q) for ts, p, q in trades if ts < t]
+        expected = sum(p * q for p, q in before) / sum(q for _, q in before)
+        got = vwap.filter(pl.col("ts_ns") == t)["level_price"].item()
+        assert got == pytest.approx(round(expected, 2), abs=0.0051)
+    assert vwap["ts_ns"].min() == day.at("09:31"), "no VWAP before the first RTH trade"
+
+
+def test_sma_200_reaches_back_into_the_previous_trading_day(tmp_path):
+    friday, monday = dt.date(2025, 11, 21), dt.date(2025, 11, 24)
+    closes = {}
+    for trading_day, base in ((friday, 100.0), (monday, 101.0)):
+        day = HandDay(tmp_path, trading_day)
+        for i in range(390):
+            minute = dt.datetime(2000, 1, 1, 9, 30) + dt.timedelta(minutes=i)
+            price = base + (i % 40) * 0.025
+            day.bar(minute.strftime("%H:%M"), price, price, price, price)
+            if i % 2 == 1:
+                closes[day.at(minute.strftime("%H:%M")) + 60 * 10**9] = price
+        day.write()
+    HandDay(tmp_path, friday).run(["bronze/es_trades", "silver/ohlcv_1m"])
+    mon = HandDay(tmp_path, monday)
+    mon.run(["bronze/es_trades", "silver/ohlcv_1m", "silver/levels"])
+    sma = mon.table("silver", "levels").filter(pl.col("level_kind_name") == "SMA_200")
+    ends = sorted(closes)
+    # Friday gave 195 two-minute closes; the 200th completes at 09:40 on Monday.
+    assert sma["ts_ns"].min() == mon.at("09:40")
+    for clock in ("09:40", "09:47", "12:00", "15:59"):
+        t = mon.at(clock)
+        done = [closes[e] for e in ends if e <= t]
+        expected = round(sum(done[-200:]) / 200, 2)
+        assert sma.filter(pl.col("ts_ns") == t)["level_price"].item() == pytest.approx(
+            expected, abs=0.0051
+        )
+    # Friday alone has only 195 two-minute closes: no SMA_200 at all that day.
+    fri_levels = HandDay(tmp_path, friday)
+    fri_levels.run(["silver/levels"])
+    assert (
+        fri_levels.table("silver", "levels").filter(pl.col("level_kind") == CODE["SMA_200"]).height
+        == 0
+    )
+
+
+def test_a_day_without_signals_gives_empty_schema_correct_outputs(day):
+    day.bar("09:30", 100.50, 100.50, 100.50, 100.50)  # one bar: nothing defined before it
+    day.write().run()
+    gold = day.signals()
+    assert gold.height == 0
+    assert dict(gold.schema) == {name: col.dtype.type for name, col in SIGNALS.columns.items()}
+    SIGNALS.validate(gold)
+    for name in ("touches", "approach_context", "outcome_labels"):
+        assert day.table("silver", name).height == 0
+
+
+def test_event_ids_are_stable_across_reruns(day):
+    day.bar("09:30", 99.50, 99.50, 99.50, 99.50)
+    day.bar("09:31", 99.80, 100.05, 99.80, 99.95)
+    day.write().run()
+    first = day.signals()["event_id"].to_list()
+    day.run()
+    assert day.signals()["event_id"].to_list() == first
+    assert len(set(first)) == len(first)
