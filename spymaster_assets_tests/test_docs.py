@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from spymaster_assets.schemas import bronze
+from spymaster_assets.schemas import bronze, silver
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "data-layout.md"
 
@@ -17,7 +17,7 @@ def documented_columns(asset: str) -> dict[str, str]:
     section = text.split(f"### `{asset}`", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
     out = {}
     for match in re.finditer(
-        r"^\| `([a-z_0-9]+)`(?: … `([a-z_0-9]+)`)? \| (\w+) \|", section, re.M
+        r"^\| `([a-z_0-9]+)`(?: … `([a-z_0-9]+)`)? \| ([\w()]+) \|", section, re.M
     ):
         first, last, dtype = match.groups()
         if last:
@@ -30,8 +30,21 @@ def documented_columns(asset: str) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize("schema", [bronze.ES_TRADES, bronze.ES_MBP10, bronze.SPY_OPTION_TRADES])
-def test_bronze_tables_are_documented_column_by_column(schema):
+@pytest.mark.parametrize(
+    "schema",
+    [
+        bronze.ES_TRADES,
+        bronze.ES_MBP10,
+        bronze.SPY_OPTION_TRADES,
+        silver.OHLCV_1M,
+        silver.LEVELS,
+        silver.TOUCHES,
+        silver.APPROACH_CONTEXT,
+        silver.OUTCOME_LABELS,
+    ],
+    ids=lambda s: s.name,
+)
+def test_tables_are_documented_column_by_column(schema):
     documented = documented_columns(schema.name)
     declared = {name: str(col.dtype) for name, col in schema.columns.items()}
     assert documented == declared
