@@ -28,7 +28,7 @@ class SpymasterConfig(dg.ConfigurableResource):
     strike_range: float = Field(5.0, description="STRIKE_RANGE ($ SPY) around the last close.")
     strike_min_volume: int = Field(100, description="STRIKE_MIN_VOLUME (contracts since open).")
     wall_min_gamma: float = Field(
-        50_000.0, description="WALL_MIN_GAMMA (|cumulative dealer gamma|, shares per $1)."
+        20_000.0, description="WALL_MIN_GAMMA (|cumulative dealer gamma|, shares per $1)."
     )
     sma_period: int = Field(200, description="SMA_200 length in completed bars.")
     sma_bar_minutes: int = Field(2, description="SMA_200 bar length in minutes.")

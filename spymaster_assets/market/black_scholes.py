@@ -45,3 +45,49 @@ def bs_price_array(
     for i in range(len(spot)):
         out[i] = bs_price(spot[i], strike[i], t[i], rate, vol[i], is_call[i])
     return out
+
+
+@njit(cache=True)
+def bs_delta_gamma(spot: float, strike: float, t: float, rate: float, vol: float, is_call: bool):
+    sd = vol * math.sqrt(t)
+    d1 = (math.log(spot / strike) + (rate + 0.5 * vol * vol) * t) / sd
+    gamma = norm_pdf(d1) / (spot * sd)
+    delta = norm_cdf(d1) if is_call else norm_cdf(d1) - 1.0
+    return delta, gamma
+
+
+@njit(cache=True)
+def implied_vol(
+    price: float,
+    spot: float,
+    strike: float,
+    t: float,
+    rate: float,
+    is_call: bool,
+    vol_lo: float,
+    vol_hi: float,
+) -> float:
+    """Volatility whose Black-Scholes price equals `price`, by bisection in [vol_lo, vol_hi].
+
+    NaN when the price is outside the no-arbitrage bounds or outside the prices the bracket
+    can produce (the caller falls back to another estimate).
+    """
+    disc = strike * math.exp(-rate * t)
+    lower = max(spot - disc, 0.0) if is_call else max(disc - spot, 0.0)
+    upper = spot if is_call else disc
+    if not (lower < price < upper):
+        return np.nan
+    p_lo = bs_price(spot, strike, t, rate, vol_lo, is_call)
+    p_hi = bs_price(spot, strike, t, rate, vol_hi, is_call)
+    if price < p_lo or price > p_hi:
+        return np.nan
+    lo, hi = vol_lo, vol_hi
+    for _ in range(100):
+        mid = 0.5 * (lo + hi)
+        if bs_price(spot, strike, t, rate, mid, is_call) < price:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-10:
+            break
+    return 0.5 * (lo + hi)

@@ -52,7 +52,7 @@ class Profile:
 
 
 PROFILES = {
-    "demo": Profile(front_events=120_000, option_trades=15_000),
+    "demo": Profile(front_events=120_000, option_trades=30_000),
     "full": Profile(front_events=5_250_000, option_trades=700_000),
 }
 

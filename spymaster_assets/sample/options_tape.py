@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+from numba import njit
 
 from spymaster_assets.market.atomic import atomic_path
 from spymaster_assets.market.black_scholes import bs_price_array
@@ -27,6 +28,31 @@ YEAR_S = 365.0 * 86_400.0
 LOOKALIKE_ROOTS = ("SPYG", "SPYV", "SPYD")
 CONDITIONS = np.array(["209", "219", "227", "229", "209,219"])
 EXCHANGES = np.array([300, 301, 302, 303, 304, 307, 308, 309, 312, 313, 315, 316, 319, 322, 323])
+
+
+@njit(cache=True)
+def print_prices(
+    fair: np.ndarray, half_spread: np.ndarray, buys: np.ndarray, contract: np.ndarray
+) -> np.ndarray:
+    """Cent prices at the ask for buys (an up-tick on the contract) and the bid for sells."""
+    out = np.empty(len(fair))
+    last = np.full(contract.max() + 1 if len(contract) else 0, np.nan)
+    for i in range(len(fair)):
+        c = contract[i]
+        # Step one cent past the previous print only while that stays within two half-spreads
+        # of fair value: a market that has moved away re-prices, as it would.
+        if buys[i]:
+            p = round(fair[i] * (1.0 + half_spread[i]), 2)
+            if not np.isnan(last[c]) and last[c] + 0.01 <= fair[i] * (1.0 + 2.0 * half_spread[i]):
+                p = max(p, last[c] + 0.01)
+        else:
+            p = round(fair[i] * (1.0 - half_spread[i]), 2)
+            if not np.isnan(last[c]) and last[c] - 0.01 >= fair[i] * (1.0 - 2.0 * half_spread[i]):
+                p = min(p, last[c] - 0.01)
+        p = max(round(p, 2), 0.01)
+        last[c] = p
+        out[i] = p
+    return out
 
 
 def _smile(moneyness: np.ndarray, atm: float) -> np.ndarray:
@@ -52,7 +78,8 @@ def option_trades(
     lam *= n_trades / lam.sum()
     seconds = np.repeat(np.arange(len(lam)), rng.poisson(lam))
     n = len(seconds)
-    ts = day_start + seconds * NS_PER_SECOND + rng.integers(0, NS_PER_SECOND, n)
+    # Sorting only reorders prints within a second, so `seconds` still matches `ts`.
+    ts = np.sort(day_start + seconds * NS_PER_SECOND + rng.integers(0, NS_PER_SECOND, n))
     spot = spot_by_second[seconds]
 
     later = trading_days(day + dt.timedelta(days=1), day + dt.timedelta(days=45))
@@ -65,8 +92,18 @@ def option_trades(
     t_years = np.maximum((close_by_expiry[expiry_idx] - ts) / NS_PER_SECOND, 60.0) / YEAR_S
     vol = _smile((strike - spot) / spot, atm=0.14 + 0.04 * rng.random())
     fair = bs_price_array(spot, strike, t_years, risk_free_rate, vol, is_call)
-    price = np.maximum(np.round(fair * (1.0 + rng.normal(0.0, 0.02, n)), 2), 0.01)
-    size = 1 + rng.geometric(0.25, n) - 1
+    # Customers lean one way per contract for the day (net buyers of some strikes, sellers of
+    # others, buyers overall). A buy prints at the ask and above the contract's previous print,
+    # a sell at the bid and below it, so the tick rule can recover the side, and dealer gamma
+    # builds up by strike through the day (walls, fuel).
+    base = np.round(spot_by_second[open_s])
+    lean = np.clip(rng.uniform(-0.9, 0.9, size=(61, 2)) + 0.05, -0.95, 0.95)
+    slot = np.clip(strike - base + 30, 0, 60).astype(np.int64)
+    buys = rng.random(n) < 0.5 + 0.5 * lean[slot, is_call.astype(np.int64)]
+    half_spread = 0.03 + 0.02 * rng.random(n)
+    contract = np.unique(expiry_idx * 1_000_000 + slot * 10 + is_call, return_inverse=True)[1]
+    price = print_prices(fair, half_spread, buys, contract.astype(np.int64))
+    size = rng.geometric(0.15, n)
     size = np.where(rng.random(n) < 0.01, size * 25, size)
 
     correction = np.where(rng.random(n) < 0.002, 1, 0)
