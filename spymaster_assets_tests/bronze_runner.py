@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from spymaster_assets.defs.bronze import assets as bronze
-from spymaster_assets.defs.resources import LakeIOManager, LakeResource
+from spymaster_assets.defs.resources import make_resources
 from spymaster_assets.settings import SpymasterConfig
 
 BRONZE_ASSETS = [bronze.es_trades, bronze.es_mbp10, bronze.spy_option_trades]
@@ -22,16 +22,11 @@ def run_bronze(
     settings: SpymasterConfig | None = None,
     selection: list[str] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    lake = LakeResource(data_dir=str(data_dir))
     return dg.materialize(
         BRONZE_ASSETS,
         partition_key=day.isoformat(),
         instance=instance,
-        resources={
-            "settings": settings or SpymasterConfig(),
-            "lake": lake,
-            "io_manager": LakeIOManager(lake=lake),
-        },
+        resources=make_resources(data_dir, settings),
         selection=selection,
         raise_on_error=False,
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 from pathlib import Path
 
 import dagster as dg
 import polars as pl
 
 from spymaster_assets.definitions import defs
-from spymaster_assets.defs.resources import LakeIOManager, LakeResource
+from spymaster_assets.defs.resources import make_resources
 from spymaster_assets.market.trading_calendar import NEW_YORK
 from spymaster_assets.paths import DataLayout
 from spymaster_assets.settings import SpymasterConfig
@@ -19,9 +20,15 @@ from . import dbn_factory as make
 FRONT = 4242
 CHAIN = [
     "bronze/es_trades",
+    "bronze/es_mbp10",
+    "bronze/spy_option_trades",
     "silver/ohlcv_1m",
+    "silver/option_flow",
     "silver/levels",
     "silver/touches",
+    "silver/barrier_physics",
+    "silver/tape_physics",
+    "silver/fuel_physics",
     "silver/approach_context",
     "silver/outcome_labels",
     "gold/signals",
@@ -55,24 +62,37 @@ class HandDay:
             self.trade(f"{minute}:{second:02d}", price, size)
         return self
 
-    def write(self) -> HandDay:
+    def write(self, books: list[tuple] | None = None, options_csv: str | None = None) -> HandDay:
+        """Write the trades; books (see dbn_factory.books) and options CSV text are optional."""
+        layout = DataLayout(self.root)
         rows = sorted(self.rows, key=lambda r: r[1])
         rows = [(*r, i + 1) for i, r in enumerate(rows)]
-        path = DataLayout(self.root).dbn_path("trades", self.day)
-        make.write_day_file(path, "trades", self.day, make.trades(rows), {"ESZ5": FRONT})
+        make.write_day_file(
+            layout.dbn_path("trades", self.day),
+            "trades",
+            self.day,
+            make.trades(rows),
+            {"ESZ5": FRONT},
+        )
+        make.write_day_file(
+            layout.dbn_path("mbp-10", self.day),
+            "mbp-10",
+            self.day,
+            make.books(books or []),
+            {"ESZ5": FRONT},
+        )
+        options = layout.options_path(self.day)
+        options.parent.mkdir(parents=True, exist_ok=True)
+        header = "ticker,conditions,correction,exchange,price,sip_timestamp,size\n"
+        options.write_bytes(gzip.compress((options_csv or header).encode()))
         return self
 
     def run(self, selection: list[str] | None = None, settings: SpymasterConfig | None = None):
-        lake = LakeResource(data_dir=str(self.root))
         result = dg.materialize(
             list(defs.assets),
             partition_key=self.day.isoformat(),
             selection=selection or CHAIN,
-            resources={
-                "settings": settings or SpymasterConfig(),
-                "lake": lake,
-                "io_manager": LakeIOManager(lake=lake),
-            },
+            resources=make_resources(self.root, settings),
             raise_on_error=False,
         )
         failures = [

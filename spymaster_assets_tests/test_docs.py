@@ -41,6 +41,10 @@ def documented_columns(asset: str) -> dict[str, str]:
         silver.TOUCHES,
         silver.APPROACH_CONTEXT,
         silver.OUTCOME_LABELS,
+        silver.OPTION_FLOW,
+        silver.BARRIER_PHYSICS,
+        silver.TAPE_PHYSICS,
+        silver.FUEL_PHYSICS,
     ],
     ids=lambda s: s.name,
 )

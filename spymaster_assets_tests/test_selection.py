@@ -12,7 +12,10 @@ TRADES, MBP, OPTIONS = (
 OHLCV, LEVELS, TOUCHES, LABELS = (
     dg.AssetKey(["silver", n]) for n in ("ohlcv_1m", "levels", "touches", "outcome_labels")
 )
-SIGNALS = dg.AssetKey(["gold", "signals"])
+FLOW, BARRIER, TAPE = (
+    dg.AssetKey(["silver", n]) for n in ("option_flow", "barrier_physics", "tape_physics")
+)
+SIGNALS, COMBINED = dg.AssetKey(["gold", "signals"]), dg.AssetKey(["gold", "signals_vectorized"])
 
 
 def resolve(text):
@@ -25,11 +28,11 @@ def resolve(text):
         (None, KNOWN),
         ("bronze/es_trades", {TRADES}),
         ("bronze/es_trades,bronze/spy_option_trades", {TRADES, OPTIONS}),
-        ("bronze/es_trades+", {TRADES, MBP, OHLCV, LABELS, SIGNALS}),
-        ("bronze/es_mbp10*", {MBP}),
+        ("bronze/es_trades+", {TRADES, MBP, OHLCV, FLOW, LABELS, BARRIER, TAPE, SIGNALS}),
+        ("bronze/es_mbp10*", {MBP, BARRIER, SIGNALS, COMBINED}),
         ("+bronze/es_mbp10", {TRADES, MBP}),
-        ("*silver/touches", {TRADES, OHLCV, LEVELS, TOUCHES}),
-        ("++silver/touches", {TRADES, OHLCV, LEVELS, TOUCHES}),
+        ("*silver/touches", {TRADES, OPTIONS, OHLCV, FLOW, LEVELS, TOUCHES}),
+        ("++silver/touches", {TRADES, OHLCV, FLOW, LEVELS, TOUCHES}),
         ("+silver/touches", {OHLCV, LEVELS, TOUCHES}),
         (" bronze/es_mbp10 , ", {MBP}),
     ],

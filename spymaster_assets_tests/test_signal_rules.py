@@ -15,6 +15,13 @@ from .hand_day import HandDay
 
 DAY = dt.date(2025, 11, 20)  # Thursday, 09:30 ET = 14:30 UTC
 EARLY_CLOSE = dt.date(2025, 11, 28)
+LEVELS_ONLY = [
+    "bronze/es_trades",
+    "bronze/spy_option_trades",
+    "silver/ohlcv_1m",
+    "silver/option_flow",
+    "silver/levels",
+]
 
 
 def only(frame: pl.DataFrame, **where) -> dict:
@@ -160,7 +167,7 @@ def test_vwap_is_the_volume_weighted_price_of_rth_trades_before_the_bar(day):
             size = int(rng.integers(1, 50))
             trades.append((day.at(f"09:{minute}:{second}"), price, size))
             day.trade(f"09:{minute}:{second}", price, size)
-    day.write().run(["bronze/es_trades", "silver/ohlcv_1m", "silver/levels"])
+    day.write().run(LEVELS_ONLY)
     vwap = day.table("silver", "levels").filter(pl.col("level_kind_name") == "VWAP")
     for minute in (31, 40, 59):
         t = day.at(f"09:{minute}")
@@ -185,7 +192,7 @@ def test_sma_200_reaches_back_into_the_previous_trading_day(tmp_path):
         day.write()
     HandDay(tmp_path, friday).run(["bronze/es_trades", "silver/ohlcv_1m"])
     mon = HandDay(tmp_path, monday)
-    mon.run(["bronze/es_trades", "silver/ohlcv_1m", "silver/levels"])
+    mon.run(LEVELS_ONLY)
     sma = mon.table("silver", "levels").filter(pl.col("level_kind_name") == "SMA_200")
     ends = sorted(closes)
     # Friday gave 195 two-minute closes; the 200th completes at 09:40 on Monday.
@@ -199,7 +206,7 @@ def test_sma_200_reaches_back_into_the_previous_trading_day(tmp_path):
         )
     # Friday alone has only 195 two-minute closes: no SMA_200 at all that day.
     fri_levels = HandDay(tmp_path, friday)
-    fri_levels.run(["silver/levels"])
+    fri_levels.run(["bronze/spy_option_trades", "silver/option_flow", "silver/levels"])
     assert (
         fri_levels.table("silver", "levels").filter(pl.col("level_kind") == CODE["SMA_200"]).height
         == 0

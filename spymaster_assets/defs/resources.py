@@ -8,6 +8,7 @@ from typing import NamedTuple
 import dagster as dg
 import polars as pl
 
+from spymaster_assets.defs.kernels import NumbaKernels
 from spymaster_assets.market.atomic import atomic_path
 from spymaster_assets.market.atomic import temporary_sibling as _temporary_sibling
 from spymaster_assets.paths import DataLayout, default_data_dir
@@ -105,13 +106,17 @@ class LakeIOManager(dg.ConfigurableIOManager):
         return pl.scan_parquet(path)
 
 
+def make_resources(data_dir: str | os.PathLike, settings: SpymasterConfig | None = None) -> dict:
+    """Every resource the assets need, for a data folder (tests use it with their own folders)."""
+    lake = LakeResource(data_dir=str(data_dir))
+    return {
+        "settings": settings or SpymasterConfig(),
+        "kernels": NumbaKernels(),
+        "lake": lake,
+        "io_manager": LakeIOManager(lake=lake),
+    }
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
-    lake = LakeResource(data_dir=str(default_data_dir()))
-    return dg.Definitions(
-        resources={
-            "settings": SpymasterConfig(),
-            "lake": lake,
-            "io_manager": LakeIOManager(lake=lake),
-        }
-    )
+    return dg.Definitions(resources=make_resources(default_data_dir()))

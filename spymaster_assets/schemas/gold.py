@@ -1,7 +1,6 @@
 """Schema of the gold signals table (SPEC §9): one row per signal, research-ready.
 
-Built from the silver schemas it joins, so a column is defined once. Physics columns (barrier,
-tape, fuel) join when their assets exist.
+Built from the silver schemas it joins, so a column is defined once.
 """
 
 from __future__ import annotations
@@ -41,6 +40,9 @@ SIGNALS = pa.DataFrameSchema(
             "distance",
             "spot",
         ),
+        **_without_key(silver.BARRIER_PHYSICS),
+        **_without_key(silver.TAPE_PHYSICS),
+        **_without_key(silver.FUEL_PHYSICS),
         **_without_key(silver.APPROACH_CONTEXT),
         **_without_key(silver.OUTCOME_LABELS),
     },

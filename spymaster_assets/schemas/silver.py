@@ -112,3 +112,83 @@ OUTCOME_LABELS = pa.DataFrameSchema(
     unique=["ts_ns", "level_price"],
     name="silver/outcome_labels",
 )
+
+KEY_COLUMNS = {
+    "ts_ns": C(pl.Int64, POSITIVE, description="Touch bar start (key)"),
+    "level_price": C(pl.Float64, POSITIVE, description="Level, SPY $ (key)"),
+}
+
+OPTION_FLOW = pa.DataFrameSchema(
+    {
+        "ts_ns": C(pl.Int64, POSITIVE, description="SIP time of the option trade, UTC ns"),
+        "ticker": C(pl.String),
+        "right": C(pl.String, pa.Check.isin(["C", "P"])),
+        "strike": C(pl.Float64, POSITIVE),
+        "price": C(pl.Float64, pa.Check.ge(0)),
+        "size": C(pl.Int64, POSITIVE),
+        "spot": C(pl.Float64, POSITIVE, description="Last ES trade at or before it / ratio, SPY $"),
+        "time_to_expiry_years": C(pl.Float64, POSITIVE),
+        "iv": C(pl.Float64, POSITIVE),
+        "iv_source": C(pl.String, pa.Check.isin(["solved", "last_good", "default"])),
+        "delta": C(pl.Float64, pa.Check.in_range(-1.0, 1.0)),
+        "gamma": C(pl.Float64, pa.Check.ge(0)),
+        "customer_side": C(pl.Int8, pa.Check.isin([-1, 0, 1])),
+        "dealer_gamma": C(pl.Float64, description="Shares per $1"),
+        "cum_dealer_gamma": C(pl.Float64, description="Per strike and right, since the open"),
+        "cum_strike_volume": C(
+            pl.Int64, POSITIVE, description="Contracts per strike since the open"
+        ),
+    },
+    strict=True,
+    ordered=True,
+    name="silver/option_flow",
+)
+
+BARRIER_STATES = ["VACUUM", "CONSUMED", "WALL", "ABSORPTION", "WEAK", "NEUTRAL"]
+
+BARRIER_PHYSICS = pa.DataFrameSchema(
+    {
+        **KEY_COLUMNS,
+        "barrier_state": C(pl.String, pa.Check.isin(BARRIER_STATES)),
+        "barrier_delta_liq": C(pl.Float64, description="added - canceled - filled, ES contracts"),
+        "barrier_replenishment_ratio": C(pl.Float64, pa.Check.ge(0)),
+        "barrier_added": C(pl.Float64, pa.Check.ge(0)),
+        "barrier_canceled": C(pl.Float64, pa.Check.ge(0)),
+        "barrier_filled": C(pl.Float64, pa.Check.ge(0)),
+        "depth_in_zone": C(pl.Float64, pa.Check.ge(0), nullable=True),
+        "wall_ratio": C(pl.Float64, pa.Check.ge(0), nullable=True),
+    },
+    strict=True,
+    ordered=True,
+    unique=["ts_ns", "level_price"],
+    name="silver/barrier_physics",
+)
+
+TAPE_PHYSICS = pa.DataFrameSchema(
+    {
+        **KEY_COLUMNS,
+        "tape_imbalance": C(pl.Float64, pa.Check.in_range(-1.0, 1.0)),
+        "tape_buy_vol": C(pl.Float64, pa.Check.ge(0)),
+        "tape_sell_vol": C(pl.Float64, pa.Check.ge(0)),
+        "tape_velocity": C(pl.Float64, pa.Check.ge(0)),
+        "sweep_detected": C(pl.Boolean),
+    },
+    strict=True,
+    ordered=True,
+    unique=["ts_ns", "level_price"],
+    name="silver/tape_physics",
+)
+
+FUEL_PHYSICS = pa.DataFrameSchema(
+    {
+        **KEY_COLUMNS,
+        "gamma_exposure": C(
+            pl.Float64, description="Σ cumulative dealer gamma near L, shares per $1"
+        ),
+        "fuel_effect": C(pl.String, pa.Check.isin(["AMPLIFY", "DAMPEN", "NEUTRAL"])),
+    },
+    strict=True,
+    ordered=True,
+    unique=["ts_ns", "level_price"],
+    name="silver/fuel_physics",
+)

@@ -25,17 +25,14 @@ def event_id(day: dt.date, ts_ns: int, level_kind_name: str, level_price: float)
 
 
 def gold_signals(
-    day: dt.date,
-    es_contract: str,
-    touches: pl.DataFrame,
-    approach: pl.DataFrame,
-    labels: pl.DataFrame,
+    day: dt.date, es_contract: str, touches: pl.DataFrame, features: list[pl.DataFrame]
 ) -> pl.DataFrame:
-    joined = touches.join(approach, on=KEY, how="left", validate="1:1").join(
-        labels, on=KEY, how="left", validate="1:1"
-    )
+    """Touches joined one to one with every per-signal table (physics, approach, labels)."""
+    joined = touches
+    for table in features:
+        joined = joined.join(table, on=KEY, how="left", validate="1:1")
     if joined.height != touches.height:
-        raise ValueError("approach context or labels do not match the touches one to one")
+        raise ValueError("a feature table does not match the touches one to one")
     ids = [
         event_id(day, ts, kind, price)
         for ts, kind, price in joined.select("ts_ns", "level_kind_name", "level_price").iter_rows()

@@ -32,6 +32,11 @@ class LevelParams:
     strike_range: float
     sma_period: int
     sma_bar_minutes: int
+    strike_min_volume: int = 100
+    wall_min_gamma: float = 20_000.0
+
+
+FLOW_COLUMNS = ("ts_ns", "right", "strike", "size", "dealer_gamma")
 
 
 def session_minutes(windows: SessionWindows) -> np.ndarray:
@@ -91,8 +96,12 @@ def compute_levels(
     prior_sma_closes: pl.DataFrame,
     windows: SessionWindows,
     params: LevelParams,
+    option_flow: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Every level of every regular-hours minute of the day (long format, cent prices)."""
+    """Every level of every regular-hours minute of the day (long format, cent prices).
+
+    `option_flow` (0DTE trades with their dealer gamma, time-ordered) adds STRIKE and walls.
+    """
     minutes = session_minutes(windows)
     bars = bars.sort("ts_ns")
     ts = bars["ts_ns"].to_numpy()
@@ -145,6 +154,12 @@ def compute_levels(
         n_any > 0, close[np.maximum(n_any - 1, 0)] if len(close) else np.nan, np.nan
     )
     parts.append(_round_levels(minutes, last_close, params.strike_range))
+    if option_flow is not None and option_flow.height:
+        parts.append(_strike_levels(minutes, last_close, option_flow, params))
+        for kind, right in (("CALL_WALL", "C"), ("PUT_WALL", "P")):
+            parts.append(
+                _wall_levels(kind, minutes, option_flow.filter(pl.col("right") == right), params)
+            )
 
     levels = pl.concat(parts)
     return levels.unique(["ts_ns", "level_kind", "level_price"], maintain_order=True).sort(
@@ -161,6 +176,45 @@ def _round_levels(minutes: np.ndarray, last_close: np.ndarray, strike_range: flo
     within &= ~np.isnan(last_close)[:, None]
     rows, cols = np.nonzero(within)
     return _rows("ROUND", minutes[rows], base[rows, cols].astype(np.float64))
+
+
+def _strike_levels(
+    minutes: np.ndarray, last_close: np.ndarray, flow: pl.DataFrame, params: LevelParams
+) -> pl.DataFrame:
+    """Strikes near the last close whose option volume since the open reached the minimum."""
+    active = (
+        flow.sort("ts_ns", maintain_order=True)
+        .with_columns(volume=pl.col("size").cum_sum().over("strike"))
+        .filter(pl.col("volume") >= params.strike_min_volume)
+        .group_by("strike")
+        .agg(since=pl.col("ts_ns").min())  # the trade that took it over the minimum
+    )
+    strikes = active["strike"].to_numpy()
+    since = active["since"].to_numpy()
+    live = since[None, :] < minutes[:, None]  # only trades before the bar count
+    near = np.abs(
+        to_milli(strikes)[None, :] - to_milli(np.nan_to_num(last_close))[:, None]
+    ) <= round(params.strike_range * MILLI)
+    rows, cols = np.nonzero(live & near & ~np.isnan(last_close)[:, None])
+    return _rows("STRIKE", minutes[rows], strikes[cols].astype(np.float64))
+
+
+def _wall_levels(
+    kind: str, minutes: np.ndarray, flow: pl.DataFrame, params: LevelParams
+) -> pl.DataFrame:
+    """The strike with the largest |cumulative dealer gamma| of trades before each minute."""
+    if flow.height == 0:
+        return _rows(kind, minutes, np.full(len(minutes), np.nan))
+    strikes = np.sort(flow["strike"].unique().to_numpy())
+    exposure = np.zeros((len(minutes), len(strikes)))
+    for j, strike in enumerate(strikes):
+        mine = flow.filter(pl.col("strike") == strike).sort("ts_ns", maintain_order=True)
+        cum = np.concatenate([[0.0], np.cumsum(mine["dealer_gamma"].to_numpy())])
+        exposure[:, j] = cum[np.searchsorted(mine["ts_ns"].to_numpy(), minutes, side="left")]
+    best = np.argmax(np.abs(exposure), axis=1)  # ties: the lowest strike
+    magnitude = np.abs(exposure[np.arange(len(minutes)), best])
+    values = np.where(magnitude >= params.wall_min_gamma, strikes[best], np.nan)
+    return _rows(kind, minutes, values.astype(np.float64))
 
 
 def empty_levels() -> pl.DataFrame:

@@ -8,6 +8,7 @@ from spymaster_assets.defs.bronze.checks import ES_TRADES
 from spymaster_assets.defs.column_schema import column_schema
 from spymaster_assets.defs.gold import checks
 from spymaster_assets.defs.partitions import trading_days
+from spymaster_assets.defs.physics import checks as physics
 from spymaster_assets.defs.resources import LAKE_PATH, LakeResource, trading_day_of
 from spymaster_assets.defs.silver import checks as silver
 from spymaster_assets.defs.silver.assets import counts_by, time_range
@@ -36,6 +37,8 @@ def _research_metadata(frame: pl.DataFrame) -> dict:
     return {
         "outcomes": dg.MetadataValue.json(counts_by(frame, "outcome")),
         "signals_by_kind": dg.MetadataValue.json(counts_by(frame, "level_kind_name")),
+        "barrier_states": dg.MetadataValue.json(counts_by(frame, "barrier_state")),
+        "fuel_effects": dg.MetadataValue.json(counts_by(frame, "fuel_effect")),
         **time_range(frame),
     }
 
@@ -49,12 +52,16 @@ def _research_metadata(frame: pl.DataFrame) -> dict:
     check_specs=checks.SIGNALS_CHECKS,
     metadata={"dagster/column_schema": column_schema(SIGNALS)},
     description=(
-        "One row per signal of the trading day with every SPEC §9 column available so far: "
-        "identity (stable UUID5 event_id), level, approach context and outcome labels. Prices in "
+        "One row per signal of the trading day with every SPEC §9 column: "
+        "identity (stable UUID5 event_id), level, barrier, tape and fuel physics, approach "
+        "context and outcome labels. Prices in "
         "SPY dollars, times in UTC ns; features known at info_ts_ns, labels after it."
     ),
     ins={
         "touches": dg.AssetIn(silver.TOUCHES),
+        "barrier": dg.AssetIn(physics.BARRIER_PHYSICS),
+        "tape": dg.AssetIn(physics.TAPE_PHYSICS),
+        "fuel": dg.AssetIn(physics.FUEL_PHYSICS),
         "approach": dg.AssetIn(silver.APPROACH_CONTEXT),
         "labels": dg.AssetIn(silver.OUTCOME_LABELS),
         "bars": dg.AssetIn(silver.OHLCV_1M),
@@ -65,6 +72,9 @@ def signals(
     context: dg.AssetExecutionContext,
     settings: SpymasterConfig,
     touches: pl.LazyFrame,
+    barrier: pl.LazyFrame,
+    tape: pl.LazyFrame,
+    fuel: pl.LazyFrame,
     approach: pl.LazyFrame,
     labels: pl.LazyFrame,
     bars: pl.LazyFrame,
@@ -73,11 +83,15 @@ def signals(
     day = trading_day_of(context)
     contract = es_trades.select("es_contract").head(1).collect()
     es_contract = contract.item() if contract.height else ""
-    frame = gold_signals(day, es_contract, touches.collect(), approach.collect(), labels.collect())
+    features = [t.collect() for t in (barrier, tape, fuel, approach, labels)]
+    frame = gold_signals(day, es_contract, touches.collect(), features)
     report = _validate(frame, settings, bars.select("ts_ns", "open").collect())
     results = [
         ch.validate_schema(checks.SIGNALS, SIGNALS, frame),
         ch.rules_result(checks.SIGNALS, checks.VALIDATION, report.errors),
+        ch.rules_result(
+            checks.SIGNALS, checks.PHYSICS_VARIES, checks.constant_physics_columns(frame)
+        ),
     ]
     yield dg.Output(
         frame,

@@ -9,6 +9,25 @@ SIGNALS_VECTORIZED = dg.AssetKey(["gold", "signals_vectorized"])
 
 VALIDATION = "validation"
 COMBINED = "combined_days"
+PHYSICS_VARIES = "physics_varies"
+PHYSICS_COLUMNS = (
+    "barrier_state",
+    "barrier_delta_liq",
+    "barrier_replenishment_ratio",
+    "barrier_added",
+    "barrier_canceled",
+    "barrier_filled",
+    "depth_in_zone",
+    "wall_ratio",
+    "tape_imbalance",
+    "tape_buy_vol",
+    "tape_sell_vol",
+    "tape_velocity",
+    "sweep_detected",
+    "gamma_exposure",
+    "fuel_effect",
+)
+MIN_SIGNALS_FOR_VARIATION = 20
 
 _VALIDATION = (
     "The rules of `spymaster validate`: unique event ids, signals inside regular hours, "
@@ -16,7 +35,24 @@ _VALIDATION = (
     "with excursions, null rules."
 )
 
-SIGNALS_CHECKS = [schema_spec(SIGNALS), check_spec(SIGNALS, VALIDATION, _VALIDATION)]
+SIGNALS_CHECKS = [
+    schema_spec(SIGNALS),
+    check_spec(SIGNALS, VALIDATION, _VALIDATION),
+    check_spec(
+        SIGNALS,
+        PHYSICS_VARIES,
+        f"No physics column is constant over a day with more than {MIN_SIGNALS_FOR_VARIATION} "
+        "signals (the original shipped constant replenishment ratios and sweeps).",
+    ),
+]
+
+
+def constant_physics_columns(frame) -> list[str]:
+    if frame.height <= MIN_SIGNALS_FOR_VARIATION:
+        return []
+    return [f"{c} is constant ({frame[c][0]})" for c in PHYSICS_COLUMNS if frame[c].n_unique() == 1]
+
+
 SIGNALS_VECTORIZED_CHECKS = [
     schema_spec(SIGNALS_VECTORIZED, partitioned=False),
     check_spec(SIGNALS_VECTORIZED, VALIDATION, _VALIDATION, partitioned=False),

@@ -9,19 +9,19 @@ import polars as pl
 from spymaster_assets.defs import check_helpers as ch
 from spymaster_assets.defs.bronze.checks import ES_TRADES
 from spymaster_assets.defs.column_schema import column_schema
+from spymaster_assets.defs.kernels import NumbaKernels
 from spymaster_assets.defs.partitions import trading_days
 from spymaster_assets.defs.resources import PARTITIONS_AS_DICT, trading_day_of
 from spymaster_assets.defs.silver import checks
 from spymaster_assets.market.trading_calendar import session_windows
 from spymaster_assets.schemas import silver as schemas
 from spymaster_assets.settings import SpymasterConfig
-from spymaster_assets.signals.approach import approach_context as compute_approach
 from spymaster_assets.signals.bars import session_bars
-from spymaster_assets.signals.labels import outcome_labels as compute_labels
 from spymaster_assets.signals.levels import LevelParams, compute_levels, sma_closes
 from spymaster_assets.signals.touches import TouchParams, find_touches
 
 CODE_VERSION = "1"
+OPTION_FLOW = dg.AssetKey(["silver", "option_flow"])
 # SMA_200 needs 200 two-minute closes: about one session; three earlier days cover early closes.
 SMA_HISTORY_DAYS = 3
 
@@ -56,6 +56,8 @@ def level_params(settings: SpymasterConfig) -> LevelParams:
         strike_range=settings.strike_range,
         sma_period=settings.sma_period,
         sma_bar_minutes=settings.sma_bar_minutes,
+        strike_min_volume=settings.strike_min_volume,
+        wall_min_gamma=settings.wall_min_gamma,
     )
 
 
@@ -100,8 +102,9 @@ def ohlcv_1m(context: dg.AssetExecutionContext, settings: SpymasterConfig, es_tr
     checks.LEVELS_CHECKS,
     "The level universe for every regular-hours minute (SPEC §4), each value causal: PM and OR "
     "extremes once complete, session extremes and VWAP of the bars before, SMA_200 of completed "
-    "2-minute closes reaching into earlier days, ROUND dollars around the last close. Long "
-    "format, SPY dollars rounded to the cent. STRIKE and walls arrive with option flow.",
+    "2-minute closes reaching into earlier days, ROUND dollars around the last close, 0DTE "
+    "STRIKEs with enough volume so far, and CALL_WALL / PUT_WALL (the strike with the largest "
+    "cumulative dealer gamma so far). Long format, SPY dollars rounded to the cent.",
     ins={
         "bars_window": dg.AssetIn(
             checks.OHLCV_1M,
@@ -111,13 +114,15 @@ def ohlcv_1m(context: dg.AssetExecutionContext, settings: SpymasterConfig, es_tr
                 allow_nonexistent_upstream_partitions=True,
             ),
             metadata={PARTITIONS_AS_DICT: True},
-        )
+        ),
+        "option_flow": dg.AssetIn(OPTION_FLOW),
     },
 )
 def levels(
     context: dg.AssetExecutionContext,
     settings: SpymasterConfig,
     bars_window: dict[str, pl.LazyFrame],
+    option_flow: pl.LazyFrame,
 ):
     day = trading_day_of(context)
     windows = session_windows(day)
@@ -136,14 +141,15 @@ def levels(
         else pl.DataFrame(schema={"end_ns": pl.Int64, "close": pl.Float64})
     )
     params = level_params(settings)
-    frame = compute_levels(bars, prior_closes, windows, params)
+    flow = option_flow.select("ts_ns", "right", "strike", "size", "dealer_gamma").collect()
+    frame = compute_levels(bars, prior_closes, windows, params, flow)
     cuts = checks.causality_cut_times(windows, settings.or_minutes, day)
     results = [
         ch.validate_schema(checks.LEVELS, schemas.LEVELS, frame),
         ch.rules_result(
             checks.LEVELS,
             checks.CAUSALITY,
-            checks.causality_failures(frame, bars, prior_closes, windows, params, cuts),
+            checks.causality_failures(frame, bars, prior_closes, windows, params, cuts, flow),
             cut_times=", ".join(iso(t) for t in cuts),
         ),
     ]
@@ -208,12 +214,13 @@ def touches(
 def approach_context(
     context: dg.AssetExecutionContext,
     settings: SpymasterConfig,
+    kernels: NumbaKernels,
     touches: pl.LazyFrame,
     bars: pl.LazyFrame,
 ):
     windows = session_windows(trading_day_of(context))
     signals = touches.collect()
-    frame = compute_approach(
+    frame = kernels.approach_context(
         signals, bars.collect(), windows, settings.lookback_minutes, settings.or_minutes
     )
     results = [
@@ -239,13 +246,14 @@ def approach_context(
 def outcome_labels(
     context: dg.AssetExecutionContext,
     settings: SpymasterConfig,
+    kernels: NumbaKernels,
     touches: pl.LazyFrame,
     es_trades: pl.LazyFrame,
 ):
     windows = session_windows(trading_day_of(context))
     signals = touches.collect()
     trades = es_trades.select("ts_event", "price").collect()
-    frame = compute_labels(
+    frame = kernels.outcome_labels(
         signals,
         trades,
         windows,

@@ -100,12 +100,14 @@ def causality_failures(
     windows: SessionWindows,
     params: LevelParams,
     cut_times: list[int],
+    option_flow: pl.DataFrame | None = None,
 ) -> list[str]:
-    """Recompute levels from bars that started before T; compare every row with ts_ns <= T."""
+    """Recompute levels from data before T (bars, option trades); compare rows with ts_ns <= T."""
     failures = []
     for cut in cut_times:
+        flow = None if option_flow is None else option_flow.filter(pl.col("ts_ns") < cut)
         truncated = compute_levels(
-            bars.filter(pl.col("ts_ns") < cut), prior_sma_closes, windows, params
+            bars.filter(pl.col("ts_ns") < cut), prior_sma_closes, windows, params, flow
         )
         expect = levels.filter(pl.col("ts_ns") <= cut)
         got = truncated.filter(pl.col("ts_ns") <= cut)

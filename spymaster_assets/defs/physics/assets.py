@@ -1,0 +1,245 @@
+"""Physics of each touch (SPEC §6): option flow, barrier (book), tape (trades), fuel (gamma)."""
+
+import dagster as dg
+import polars as pl
+
+from spymaster_assets.defs import check_helpers as ch
+from spymaster_assets.defs.bronze.checks import ES_MBP10, ES_TRADES, SPY_OPTION_TRADES
+from spymaster_assets.defs.column_schema import column_schema
+from spymaster_assets.defs.kernels import NumbaKernels
+from spymaster_assets.defs.partitions import trading_days
+from spymaster_assets.defs.physics import checks
+from spymaster_assets.defs.resources import trading_day_of
+from spymaster_assets.defs.silver.assets import counts_by, time_range
+from spymaster_assets.defs.silver.checks import TOUCHES, same_keys
+from spymaster_assets.market.trading_calendar import NS_PER_SECOND, session_windows
+from spymaster_assets.physics.barrier import BarrierParams
+from spymaster_assets.physics.fuel import FuelParams
+from spymaster_assets.physics.option_flow import FlowParams
+from spymaster_assets.physics.tape import TapeParams
+from spymaster_assets.schemas import silver as schemas
+from spymaster_assets.schemas.columns import dtypes
+from spymaster_assets.settings import SpymasterConfig
+
+CODE_VERSION = "1"
+MBP_COLUMNS = ["ts_event"] + [
+    f"{s}_{k}_{i:02d}" for s in ("bid", "ask") for k in ("px", "sz") for i in range(10)
+]
+
+
+def _physics_asset(key, schema, check_specs, description, ins):
+    return dg.asset(
+        key=key,
+        partitions_def=trading_days,
+        group_name="silver",
+        kinds={"polars", "parquet", "numba"},
+        code_version=CODE_VERSION,
+        check_specs=check_specs,
+        metadata={"dagster/column_schema": column_schema(schema)},
+        description=description,
+        ins=ins,
+    )
+
+
+def _emit(frame, results, **metadata):
+    yield dg.Output(
+        frame, metadata={**metadata, **time_range(frame), **ch.summary_metadata(results)}
+    )
+    yield from results
+
+
+def flow_params(settings: SpymasterConfig) -> FlowParams:
+    return FlowParams(
+        es_spy_ratio=settings.es_spy_ratio,
+        risk_free_rate=settings.risk_free_rate,
+        iv_min=settings.iv_min,
+        iv_max=settings.iv_max,
+        default_iv=settings.default_iv,
+        min_time_to_expiry_s=settings.min_time_to_expiry_s,
+        dealer_side_sign=settings.dealer_side_sign,
+    )
+
+
+@_physics_asset(
+    checks.OPTION_FLOW,
+    schemas.OPTION_FLOW,
+    checks.OPTION_FLOW_CHECKS,
+    "Every SPY 0DTE option trade valued: spot (last ES trade at or before it), time to the "
+    "expiration's close (DST- and early-close-aware), implied volatility solved from the price, "
+    "delta, gamma, customer side by the tick rule, and dealer gamma (dealers take the other "
+    "side; shares per $1), with cumulative dealer gamma per strike and right.",
+    ins={"options": dg.AssetIn(SPY_OPTION_TRADES), "es_trades": dg.AssetIn(ES_TRADES)},
+)
+def option_flow(
+    context: dg.AssetExecutionContext,
+    settings: SpymasterConfig,
+    kernels: NumbaKernels,
+    options: pl.LazyFrame,
+    es_trades: pl.LazyFrame,
+):
+    windows = session_windows(trading_day_of(context))
+    frame, unvalued = kernels.option_flow(
+        options.collect(),
+        es_trades.select("ts_event", "price").collect(),
+        windows.rth_close_ns,
+        flow_params(settings),
+    )
+    frame = frame.cast(dtypes(schemas.OPTION_FLOW))
+    solved = float((frame["iv_source"] == "solved").mean()) if frame.height else 1.0
+    results = [
+        ch.validate_schema(checks.OPTION_FLOW, schemas.OPTION_FLOW, frame),
+        ch.threshold_result(
+            checks.OPTION_FLOW, checks.IV_QUALITY, round(solved, 4), 0.5, at_least=True
+        ),
+    ]
+    yield from _emit(
+        frame,
+        results,
+        trades_without_spot=unvalued,
+        iv_sources=dg.MetadataValue.json(counts_by(frame, "iv_source")),
+        customer_sides=dg.MetadataValue.json(counts_by(frame, "customer_side")),
+        net_dealer_gamma=float(frame["dealer_gamma"].sum()) if frame.height else 0.0,
+    )
+
+
+@_physics_asset(
+    checks.BARRIER_PHYSICS,
+    schemas.BARRIER_PHYSICS,
+    checks.BARRIER_PHYSICS_CHECKS,
+    "What the defending side of the ES book did in the touch window [ts, ts + W_b): liquidity "
+    "added, canceled and filled inside the zone (±BARRIER_ZONE_ES_TICKS around the level), "
+    "replenishment ratio, depth in the zone at the end, wall ratio against the causal baseline "
+    "of the WEAK_LOOKBACK before ts, and the barrier state (VACUUM, CONSUMED, WALL, ABSORPTION, "
+    "WEAK, NEUTRAL).",
+    ins={
+        "touches": dg.AssetIn(TOUCHES),
+        "books": dg.AssetIn(ES_MBP10),
+        "es_trades": dg.AssetIn(ES_TRADES),
+    },
+)
+def barrier_physics(
+    context: dg.AssetExecutionContext,
+    settings: SpymasterConfig,
+    kernels: NumbaKernels,
+    touches: pl.LazyFrame,
+    books: pl.LazyFrame,
+    es_trades: pl.LazyFrame,
+):
+    windows = session_windows(trading_day_of(context))
+    signals = touches.collect()
+    window_ns = int(settings.barrier_window_s * NS_PER_SECOND)
+    lookback_ns = int(settings.weak_lookback_s * NS_PER_SECOND)
+    # Only the books the windows and their lookbacks can reach, and only the columns used.
+    lo, hi = windows.rth_open_ns - lookback_ns, windows.rth_close_ns + window_ns
+    book_frame = (
+        books.select(MBP_COLUMNS)
+        .filter(pl.col("ts_event").is_between(lo, hi, closed="left"))
+        .collect()
+    )
+    trades = (
+        es_trades.select("ts_event", "price", "size", "side")
+        .filter(pl.col("ts_event").is_between(lo, hi, closed="left"))
+        .collect()
+    )
+    params = BarrierParams(
+        window_ns=window_ns,
+        lookback_ns=lookback_ns,
+        zone_ticks=settings.barrier_zone_es_ticks,
+        f_thresh=settings.f_thresh,
+        r_vac=settings.r_vac,
+        r_wall=settings.r_wall,
+        weak_percentile=settings.weak_percentile,
+        ratio_cap=settings.replenishment_ratio_cap,
+    )
+    frame = kernels.barrier(
+        signals, book_frame, trades, params, settings.es_spy_ratio, settings.es_tick
+    )
+    frame = frame.cast(dtypes(schemas.BARRIER_PHYSICS))
+    results = [
+        ch.validate_schema(checks.BARRIER_PHYSICS, schemas.BARRIER_PHYSICS, frame),
+        ch.rules_result(
+            checks.BARRIER_PHYSICS,
+            checks.CONSISTENCY,
+            checks.barrier_failures(frame) + same_keys(frame, signals),
+        ),
+    ]
+    yield from _emit(
+        frame,
+        results,
+        books_read=book_frame.height,
+        barrier_states=dg.MetadataValue.json(counts_by(frame, "barrier_state")),
+    )
+
+
+@_physics_asset(
+    checks.TAPE_PHYSICS,
+    schemas.TAPE_PHYSICS,
+    checks.TAPE_PHYSICS_CHECKS,
+    "Front-month trades of the touch window [ts, ts + W_t): buy and sell volume within "
+    "TAPE_BAND of the level, imbalance, trades per second, and sweep detection.",
+    ins={"touches": dg.AssetIn(TOUCHES), "es_trades": dg.AssetIn(ES_TRADES)},
+)
+def tape_physics(
+    context: dg.AssetExecutionContext,
+    settings: SpymasterConfig,
+    kernels: NumbaKernels,
+    touches: pl.LazyFrame,
+    es_trades: pl.LazyFrame,
+):
+    signals = touches.collect()
+    params = TapeParams(
+        window_ns=int(settings.tape_window_s * NS_PER_SECOND),
+        band_es=settings.tape_band * settings.es_spy_ratio,
+        max_gap_ns=int(settings.sweep_max_gap_ms * 1_000_000),
+        min_notional=settings.sweep_min_notional,
+        multiplier=settings.es_multiplier,
+    )
+    trades = es_trades.select("ts_event", "price", "size", "side").collect()
+    frame = kernels.tape(signals, trades, params, settings.es_spy_ratio).cast(
+        dtypes(schemas.TAPE_PHYSICS)
+    )
+    results = [
+        ch.validate_schema(checks.TAPE_PHYSICS, schemas.TAPE_PHYSICS, frame),
+        ch.rules_result(
+            checks.TAPE_PHYSICS,
+            checks.CONSISTENCY,
+            checks.tape_failures(frame) + same_keys(frame, signals),
+        ),
+    ]
+    sweeps = int(frame["sweep_detected"].sum()) if frame.height else 0
+    yield from _emit(frame, results, sweeps=sweeps)
+
+
+@_physics_asset(
+    checks.FUEL_PHYSICS,
+    schemas.FUEL_PHYSICS,
+    checks.FUEL_PHYSICS_CHECKS,
+    "Dealer gamma near each signal's level as of its information time: Σ cumulative dealer "
+    "gamma of 0DTE trades on strikes within FUEL_STRIKE_RANGE of the level, and the effect "
+    "(AMPLIFY when dealers are short gamma beyond the threshold, DAMPEN when long).",
+    ins={"touches": dg.AssetIn(TOUCHES), "flow": dg.AssetIn(checks.OPTION_FLOW)},
+)
+def fuel_physics(
+    context: dg.AssetExecutionContext,
+    settings: SpymasterConfig,
+    kernels: NumbaKernels,
+    touches: pl.LazyFrame,
+    flow: pl.LazyFrame,
+):
+    signals = touches.collect()
+    params = FuelParams(
+        strike_range=settings.fuel_strike_range, gamma_threshold=settings.fuel_gamma_threshold
+    )
+    frame = kernels.fuel(signals, flow.select("ts_ns", "strike", "dealer_gamma").collect(), params)
+    frame = frame.cast(dtypes(schemas.FUEL_PHYSICS))
+    results = [
+        ch.validate_schema(checks.FUEL_PHYSICS, schemas.FUEL_PHYSICS, frame),
+        ch.rules_result(
+            checks.FUEL_PHYSICS,
+            checks.CONSISTENCY,
+            checks.fuel_failures(frame, settings.fuel_gamma_threshold) + same_keys(frame, signals),
+        ),
+    ]
+    yield from _emit(
+        frame, results, fuel_effects=dg.MetadataValue.json(counts_by(frame, "fuel_effect"))
+    )
