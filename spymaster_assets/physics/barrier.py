@@ -44,6 +44,14 @@ def _size_at(px: np.ndarray, sz: np.ndarray, row: int, price: int) -> int:
 
 
 @njit(cache=True)
+def _listed(px: np.ndarray, row: int, price: int) -> bool:
+    for k in range(px.shape[1]):
+        if px[row, k] == price:
+            return True
+    return False
+
+
+@njit(cache=True)
 def _zone_depth(px: np.ndarray, sz: np.ndarray, row: int, lo: float, hi: float) -> int:
     total = 0
     for k in range(px.shape[1]):
@@ -116,7 +124,7 @@ def barrier_kernel(
                     p = px[side_row, k]
                     if p == NO_PRICE or p < zlo or p > zhi:
                         continue
-                    if side_row == r and _size_at(px, sz, r - 1, p) > 0:
+                    if side_row == r and _listed(px, r - 1, p):
                         continue  # already handled from the previous book
                     before = _size_at(px, sz, r - 1, p)
                     after = _size_at(px, sz, r, p)
