@@ -1,0 +1,119 @@
+"""On generated demo days the physics shows the variety a researcher needs (and the checks agree)."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from spymaster_assets.definitions import defs
+from spymaster_assets.defs.gold.checks import PHYSICS_COLUMNS, constant_physics_columns
+from spymaster_assets.defs.resources import make_resources
+from spymaster_assets.paths import DataLayout
+from spymaster_assets.sample.generator import generate_day
+
+DAYS = [dt.date(2025, 11, 24), dt.date(2025, 11, 25)]
+DAILY = [
+    k for k in defs.resolve_asset_graph().get_all_asset_keys() if k.path[-1] != "signals_vectorized"
+]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    root = tmp_path_factory.mktemp("physics_demo")
+    checks = {}
+    for day in DAYS:
+        generate_day(day, root, profile="demo", seed=7)
+        result = dg.materialize(
+            list(defs.assets),
+            partition_key=day.isoformat(),
+            selection=DAILY,
+            resources=make_resources(root),
+        )
+        for e in result.all_events:
+            if e.event_type_value == "ASSET_CHECK_EVALUATION":
+                ev = e.event_specific_data
+                checks[(day, f"{ev.asset_key.to_user_string()}:{ev.check_name}")] = ev
+    frames = [
+        pl.read_parquet(DataLayout(root).lake_path("gold", "signals", d.isoformat())) for d in DAYS
+    ]
+    return pl.concat(frames), checks
+
+
+def test_every_check_passes_on_the_demo_days(demo):
+    _, checks = demo
+    failed = {
+        k: v.description for k, v in checks.items() if not v.passed and v.severity.value == "ERROR"
+    }
+    assert not failed
+    assert all(checks[(d, "gold/signals:physics_varies")].passed for d in DAYS)
+
+
+def test_barrier_states_fuel_effects_and_option_levels_all_appear(demo):
+    gold, _ = demo
+    states = set(gold["barrier_state"])
+    assert len(states) >= 5, states  # every state except possibly one
+    assert {"AMPLIFY", "DAMPEN"} <= set(gold["fuel_effect"])
+    kinds = {k for kinds_at in gold["level_kinds"].to_list() for k in kinds_at}
+    assert "STRIKE" in kinds and kinds & {"CALL_WALL", "PUT_WALL"}
+    assert set(gold["sweep_detected"]) == {True, False}
+
+
+def test_no_physics_column_is_constant_on_any_demo_day(demo):
+    gold, _ = demo
+    for day in DAYS:
+        one = gold.filter(pl.col("date") == day)
+        assert one.height > 20
+        assert constant_physics_columns(one) == []
+
+
+def test_the_check_fails_when_a_physics_column_is_constant(demo):
+    gold, _ = demo
+    flat = gold.with_columns(barrier_replenishment_ratio=pl.lit(1.0), sweep_detected=pl.lit(False))
+    assert [line.split(" ")[0] for line in constant_physics_columns(flat)] == [
+        "barrier_replenishment_ratio",
+        "sweep_detected",
+    ]
+    assert constant_physics_columns(flat.head(20)) == [], "too few signals to judge"
+    assert set(PHYSICS_COLUMNS) <= set(gold.columns)
+
+
+KERNEL_FUNCTIONS = {
+    "barrier_physics",
+    "barrier_kernel",
+    "tape_physics",
+    "tape_kernel",
+    "fuel_physics",
+    "fuel_kernel",
+    "option_flow_kernel",
+    "approach_kernel",
+    "first_passage_kernel",
+}
+
+
+def test_assets_reach_kernels_only_through_the_resource():
+    defs_dir = Path(__file__).resolve().parent.parent / "spymaster_assets" / "defs"
+    for path in defs_dir.rglob("*.py"):
+        if path.name == "kernels.py":
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.startswith(("spymaster_assets.physics", "spymaster_assets.signals"))
+            ):
+                imported = {a.name for a in node.names}
+                leaked = imported & (
+                    KERNEL_FUNCTIONS | {"approach_context", "outcome_labels", "option_flow"}
+                )
+                assert not leaked, f"{path.name} imports {leaked} around the NumbaKernels resource"
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if "numba" in node.kinds:
+            assert "kernels" in graph.assets_defs_for_keys([key])[0].required_resource_keys, key
