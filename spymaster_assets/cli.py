@@ -285,6 +285,8 @@ def validate(date: str | None, verbose: bool, data_dir: Path | None) -> None:
     if verbose and report.by_day is not None:
         click.echo("\noutcomes per trading day\n" + markdown_table(report.by_day))
         click.echo("\noutcomes per level kind\n" + markdown_table(report.by_kind))
+        click.echo("\noutcomes per barrier state\n" + markdown_table(report.by_barrier))
+        click.echo("\noutcomes per fuel effect\n" + markdown_table(report.by_fuel))
     if report.ok:
         click.echo("validation passed")
         return

@@ -177,3 +177,70 @@ def test_spot_is_the_last_es_trade_at_or_before_the_option_trade():
     frame, unvalued = option_flow(options, es, session_windows(day).rth_close_ns, PARAMS)
     assert unvalued == 1, "before the first ES trade there is no spot"
     assert frame["spot"].to_list() == [100.0, 101.0]
+
+
+def reference_flow(prints, spot, t_years, p: FlowParams):
+    """Plain Python: IV with fallbacks, greeks, tick rule per contract, dealer gamma."""
+    last_price, last_sign, last_iv, out = {}, {}, {}, []
+    for ticker, is_call, strike, price, size in prints:
+        iv = implied_vol(
+            price, spot, strike, t_years, p.risk_free_rate, is_call, p.iv_min, p.iv_max
+        )
+        if math.isnan(iv):
+            iv, source = (
+                (last_iv[ticker], "last_good") if ticker in last_iv else (p.default_iv, "default")
+            )
+        else:
+            last_iv[ticker], source = iv, "solved"
+        _, gamma = bs_delta_gamma(spot, strike, t_years, p.risk_free_rate, iv, is_call)
+        if ticker not in last_price:
+            side = 0
+        elif price > last_price[ticker]:
+            side = 1
+        elif price < last_price[ticker]:
+            side = -1
+        else:
+            side = last_sign.get(ticker, 0)
+        if side:
+            last_sign[ticker] = side
+        last_price[ticker] = price
+        out.append((source, iv, side, p.dealer_side_sign * side * size * gamma * 100))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**31))
+def test_option_flow_matches_a_plain_python_reference(seed):
+    rng = np.random.default_rng(seed)
+    day = dt.date(2025, 1, 15)
+    t = ny(day, 12)
+    n = int(rng.integers(1, 60))
+    suffixes = [f"{r}{k * 1000:08d}" for r in "CP" for k in (98, 100, 102)]
+    chosen = rng.choice(suffixes, n)
+    prices = np.round(
+        rng.choice([0.05, 0.5, 1.0, 1.5, 2.5, 3.0, 150.0], n) + rng.integers(0, 3, n) * 0.01, 2
+    )
+    sizes = rng.integers(1, 20, n)
+    frame = flow_for(
+        day,
+        [
+            (t + i, s, float(p), int(q))
+            for i, (s, p, q) in enumerate(zip(chosen, prices, sizes, strict=True))
+        ],
+    )
+    t_years = (session_windows(day).rth_close_ns - t) / 1e9 / (365 * 86400)
+    expected = reference_flow(
+        [
+            (s, s[0] == "C", int(s[1:]) / 1000, float(p), int(q))
+            for s, p, q in zip(chosen, prices, sizes, strict=True)
+        ],
+        100.0,
+        t_years,
+        PARAMS,
+    )
+    assert frame["iv_source"].to_list() == [e[0] for e in expected]
+    assert frame["iv"].to_list() == pytest.approx([e[1] for e in expected], rel=1e-6)
+    assert frame["customer_side"].to_list() == [e[2] for e in expected]
+    assert frame["dealer_gamma"].to_list() == pytest.approx(
+        [e[3] for e in expected], rel=1e-6, abs=1e-9
+    )

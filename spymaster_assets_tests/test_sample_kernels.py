@@ -26,7 +26,7 @@ def run(fn, seed: int, n: int, n_active: int, p_trade: float, drift: float):
     state = init_book(target[0], 20.0, n_active, rng.random(2 * N_LEVELS))
     out = allocate_outputs(n)
     n_rec, n_tr = fn(
-        state, target, rng.random((n, 6)), n_active, p_trade, 0.5, 0.1, 2.0, 20.0, 0.01, **out
+        state, target, rng.random((n, 6)), n_active, p_trade, 0.5, 0.1, 2.0, 20.0, 0.01, 0.5, **out
     )
     return (
         target,

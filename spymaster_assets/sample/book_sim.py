@@ -3,7 +3,8 @@
 Prices are integer ticks. Every event changes the book in one of four ways: a price improvement
 inside a wide spread, an aggressive trade at the best price (which depletes that level), an add
 or a cancel at some depth. A trade is a two-record event: the `T` record (book before the fill,
-no F_LAST) and the book update that the fill causes (F_LAST). One in `batch_add_prob` adds is
+no F_LAST) and the book update that the fill causes (F_LAST). When the latent price runs more
+than a tick away, the quote in its path is either pulled (`pull_prob`) or swept by a trade. One in `batch_add_prob` adds is
 also a two-record event (an add on each side). Complete books (F_LAST) are never crossed,
 because improvements only go strictly inside the spread and fills only remove liquidity.
 """
@@ -112,6 +113,7 @@ def simulate_book(
     mean_trade: float,
     mean_size: float,
     side_none_prob: float,
+    pull_prob: float,
     rec_event: np.ndarray,
     rec_action: np.ndarray,
     rec_side: np.ndarray,
@@ -145,6 +147,21 @@ def simulate_book(
             rec_side[r] = SIDE_BID if side == 0 else SIDE_ASK
             rec_price[r] = price
             rec_size[r] = size
+            rec_depth[r] = 0
+            rec_flags[r] = FLAG_LAST
+            _snapshot(state, books, r)
+            r += 1
+        elif abs(gap) > 1.0 and u[4] < pull_prob:
+            # Price runs away from the book: the quote in its path is pulled (a cancel), as
+            # market makers do, rather than swept. The next events re-quote inside the spread.
+            book_side = 1 if gap > 0.0 else 0
+            price = state[2 * book_side, 0]
+            _remove_level(state, book_side, 0, n_active, _level_size(u[3], mean_size, n_active - 1))
+            rec_event[r] = i
+            rec_action[r] = ACTION_CANCEL
+            rec_side[r] = SIDE_ASK if book_side == 1 else SIDE_BID
+            rec_price[r] = price
+            rec_size[r] = 0
             rec_depth[r] = 0
             rec_flags[r] = FLAG_LAST
             _snapshot(state, books, r)

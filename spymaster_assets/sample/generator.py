@@ -49,11 +49,13 @@ class Profile:
     front_events: int  # book events of the dominant contract over the UTC day
     option_trades: int
     window_events: int = 400_000  # dominant-contract events per generation window
+    level_size: float = 28.0  # mean contracts per front-month book level (ES is deep when busy)
+    pull_prob: float = 0.5  # when price runs ahead of the book: pull the quote (else sweep it)
 
 
 PROFILES = {
     "demo": Profile(front_events=120_000, option_trades=30_000),
-    "full": Profile(front_events=5_250_000, option_trades=700_000),
+    "full": Profile(front_events=5_250_000, option_trades=700_000, level_size=250.0, pull_prob=0.9),
 }
 
 
@@ -253,6 +255,7 @@ def _simulate_windows(
                 2.2,
                 inst.mean_size,
                 0.004,
+                profile.pull_prob,
                 **out,
             )
             mbp, trades = _to_records(inst, int(lo), out, n_rec, n_tr)

@@ -24,6 +24,8 @@ class ValidationReport:
     errors: list[str] = field(default_factory=list)
     by_day: pl.DataFrame | None = None
     by_kind: pl.DataFrame | None = None
+    by_barrier: pl.DataFrame | None = None
+    by_fuel: pl.DataFrame | None = None
 
     @property
     def ok(self) -> bool:
@@ -77,6 +79,8 @@ def validate_signals(
     report.errors.extend(rule_failures(f, rules, "event_id"))
     report.by_day = outcome_table(frame, "date")
     report.by_kind = outcome_table(frame, "level_kind_name")
+    report.by_barrier = outcome_table(frame, "barrier_state")
+    report.by_fuel = outcome_table(frame, "fuel_effect")
     return report
 
 
