@@ -6,12 +6,12 @@ import polars as pl
 from spymaster_assets.defs import check_helpers as ch
 from spymaster_assets.defs.bronze.checks import ES_TRADES
 from spymaster_assets.defs.column_schema import column_schema
+from spymaster_assets.defs.daily_assets import counts_by, time_range
 from spymaster_assets.defs.gold import checks
 from spymaster_assets.defs.partitions import trading_days
 from spymaster_assets.defs.physics import checks as physics
 from spymaster_assets.defs.resources import LAKE_PATH, LakeResource, trading_day_of
 from spymaster_assets.defs.silver import checks as silver
-from spymaster_assets.defs.silver.assets import counts_by, time_range
 from spymaster_assets.schemas.gold import SIGNALS
 from spymaster_assets.settings import SpymasterConfig
 from spymaster_assets.signals.gold import SIGNAL_COLUMNS, gold_signals

@@ -5,12 +5,10 @@ import polars as pl
 
 from spymaster_assets.defs import check_helpers as ch
 from spymaster_assets.defs.bronze.checks import ES_MBP10, ES_TRADES, SPY_OPTION_TRADES
-from spymaster_assets.defs.column_schema import column_schema
+from spymaster_assets.defs.daily_assets import counts_by, emit, silver_asset
 from spymaster_assets.defs.kernels import NumbaKernels
-from spymaster_assets.defs.partitions import trading_days
 from spymaster_assets.defs.physics import checks
 from spymaster_assets.defs.resources import trading_day_of
-from spymaster_assets.defs.silver.assets import counts_by, time_range
 from spymaster_assets.defs.silver.checks import TOUCHES, same_keys
 from spymaster_assets.market.trading_calendar import NS_PER_SECOND, session_windows
 from spymaster_assets.physics.barrier import BarrierParams
@@ -21,31 +19,9 @@ from spymaster_assets.schemas import silver as schemas
 from spymaster_assets.schemas.columns import dtypes
 from spymaster_assets.settings import SpymasterConfig
 
-CODE_VERSION = "1"
 MBP_COLUMNS = ["ts_event"] + [
     f"{s}_{k}_{i:02d}" for s in ("bid", "ask") for k in ("px", "sz") for i in range(10)
 ]
-
-
-def _physics_asset(key, schema, check_specs, description, ins):
-    return dg.asset(
-        key=key,
-        partitions_def=trading_days,
-        group_name="silver",
-        kinds={"polars", "parquet", "numba"},
-        code_version=CODE_VERSION,
-        check_specs=check_specs,
-        metadata={"dagster/column_schema": column_schema(schema)},
-        description=description,
-        ins=ins,
-    )
-
-
-def _emit(frame, results, **metadata):
-    yield dg.Output(
-        frame, metadata={**metadata, **time_range(frame), **ch.summary_metadata(results)}
-    )
-    yield from results
 
 
 def flow_params(settings: SpymasterConfig) -> FlowParams:
@@ -60,7 +36,7 @@ def flow_params(settings: SpymasterConfig) -> FlowParams:
     )
 
 
-@_physics_asset(
+@silver_asset(
     checks.OPTION_FLOW,
     schemas.OPTION_FLOW,
     checks.OPTION_FLOW_CHECKS,
@@ -69,6 +45,7 @@ def flow_params(settings: SpymasterConfig) -> FlowParams:
     "delta, gamma, customer side by the tick rule, and dealer gamma (dealers take the other "
     "side; shares per $1), with cumulative dealer gamma per strike and right.",
     ins={"options": dg.AssetIn(SPY_OPTION_TRADES), "es_trades": dg.AssetIn(ES_TRADES)},
+    extra_kinds={"numba"},
 )
 def option_flow(
     context: dg.AssetExecutionContext,
@@ -92,7 +69,7 @@ def option_flow(
             checks.OPTION_FLOW, checks.IV_QUALITY, round(solved, 4), 0.5, at_least=True
         ),
     ]
-    yield from _emit(
+    yield from emit(
         frame,
         results,
         trades_without_spot=unvalued,
@@ -102,7 +79,7 @@ def option_flow(
     )
 
 
-@_physics_asset(
+@silver_asset(
     checks.BARRIER_PHYSICS,
     schemas.BARRIER_PHYSICS,
     checks.BARRIER_PHYSICS_CHECKS,
@@ -116,6 +93,7 @@ def option_flow(
         "books": dg.AssetIn(ES_MBP10),
         "es_trades": dg.AssetIn(ES_TRADES),
     },
+    extra_kinds={"numba"},
 )
 def barrier_physics(
     context: dg.AssetExecutionContext,
@@ -163,7 +141,7 @@ def barrier_physics(
             checks.barrier_failures(frame) + same_keys(frame, signals),
         ),
     ]
-    yield from _emit(
+    yield from emit(
         frame,
         results,
         books_read=book_frame.height,
@@ -171,13 +149,14 @@ def barrier_physics(
     )
 
 
-@_physics_asset(
+@silver_asset(
     checks.TAPE_PHYSICS,
     schemas.TAPE_PHYSICS,
     checks.TAPE_PHYSICS_CHECKS,
     "Front-month trades of the touch window [ts, ts + W_t): buy and sell volume within "
     "TAPE_BAND of the level, imbalance, trades per second, and sweep detection.",
     ins={"touches": dg.AssetIn(TOUCHES), "es_trades": dg.AssetIn(ES_TRADES)},
+    extra_kinds={"numba"},
 )
 def tape_physics(
     context: dg.AssetExecutionContext,
@@ -207,10 +186,10 @@ def tape_physics(
         ),
     ]
     sweeps = int(frame["sweep_detected"].sum()) if frame.height else 0
-    yield from _emit(frame, results, sweeps=sweeps)
+    yield from emit(frame, results, sweeps=sweeps)
 
 
-@_physics_asset(
+@silver_asset(
     checks.FUEL_PHYSICS,
     schemas.FUEL_PHYSICS,
     checks.FUEL_PHYSICS_CHECKS,
@@ -218,6 +197,7 @@ def tape_physics(
     "gamma of 0DTE trades on strikes within FUEL_STRIKE_RANGE of the level, and the effect "
     "(AMPLIFY when dealers are short gamma beyond the threshold, DAMPEN when long).",
     ins={"touches": dg.AssetIn(TOUCHES), "flow": dg.AssetIn(checks.OPTION_FLOW)},
+    extra_kinds={"numba"},
 )
 def fuel_physics(
     context: dg.AssetExecutionContext,
@@ -240,6 +220,6 @@ def fuel_physics(
             checks.fuel_failures(frame, settings.fuel_gamma_threshold) + same_keys(frame, signals),
         ),
     ]
-    yield from _emit(
+    yield from emit(
         frame, results, fuel_effects=dg.MetadataValue.json(counts_by(frame, "fuel_effect"))
     )

@@ -3,14 +3,12 @@
 import datetime as dt
 
 import dagster as dg
-import pandas as pd
 import polars as pl
 
 from spymaster_assets.defs import check_helpers as ch
 from spymaster_assets.defs.bronze.checks import ES_TRADES
-from spymaster_assets.defs.column_schema import column_schema
+from spymaster_assets.defs.daily_assets import counts_by, emit, iso, silver_asset
 from spymaster_assets.defs.kernels import NumbaKernels
-from spymaster_assets.defs.partitions import trading_days
 from spymaster_assets.defs.resources import PARTITIONS_AS_DICT, trading_day_of
 from spymaster_assets.defs.silver import checks
 from spymaster_assets.market.trading_calendar import session_windows
@@ -20,34 +18,9 @@ from spymaster_assets.signals.bars import session_bars
 from spymaster_assets.signals.levels import LevelParams, compute_levels, sma_closes
 from spymaster_assets.signals.touches import TouchParams, find_touches
 
-CODE_VERSION = "1"
 OPTION_FLOW = dg.AssetKey(["silver", "option_flow"])
 # SMA_200 needs 200 two-minute closes: about one session; three earlier days cover early closes.
 SMA_HISTORY_DAYS = 3
-
-
-def _asset(key: dg.AssetKey, schema, check_specs, description: str, **kwargs):
-    return dg.asset(
-        key=key,
-        partitions_def=trading_days,
-        group_name="silver",
-        kinds={"polars", "parquet"} | kwargs.pop("extra_kinds", set()),
-        code_version=CODE_VERSION,
-        check_specs=check_specs,
-        metadata={"dagster/column_schema": column_schema(schema)},
-        description=description,
-        **kwargs,
-    )
-
-
-def iso(ns: int | None) -> str:
-    return "" if ns is None else pd.Timestamp(ns, unit="ns", tz="UTC").isoformat()
-
-
-def time_range(frame: pl.DataFrame, column: str = "ts_ns") -> dict[str, str]:
-    if frame.height == 0:
-        return {"first_ts": "", "last_ts": ""}
-    return {"first_ts": iso(frame[column].min()), "last_ts": iso(frame[column].max())}
 
 
 def level_params(settings: SpymasterConfig) -> LevelParams:
@@ -61,18 +34,7 @@ def level_params(settings: SpymasterConfig) -> LevelParams:
     )
 
 
-def _emit(frame: pl.DataFrame, results: list[dg.AssetCheckResult], **metadata):
-    yield dg.Output(frame, metadata={**metadata, **ch.summary_metadata(results)})
-    yield from results
-
-
-def counts_by(frame: pl.DataFrame, column: str) -> dict[str, int]:
-    if frame.height == 0:
-        return {}
-    return {str(k): int(v) for k, v in frame.group_by(column).len().sort(column).iter_rows()}
-
-
-@_asset(
+@silver_asset(
     checks.OHLCV_1M,
     schemas.OHLCV_1M,
     checks.OHLCV_1M_CHECKS,
@@ -88,15 +50,12 @@ def ohlcv_1m(context: dg.AssetExecutionContext, settings: SpymasterConfig, es_tr
         ch.validate_schema(checks.OHLCV_1M, schemas.OHLCV_1M, bars),
         ch.rules_result(checks.OHLCV_1M, checks.BAR_CONSISTENCY, checks.bar_rules(bars, windows)),
     ]
-    yield from _emit(
-        bars,
-        results,
-        bars_by_session=dg.MetadataValue.json(counts_by(bars, "session")),
-        **time_range(bars),
+    yield from emit(
+        bars, results, bars_by_session=dg.MetadataValue.json(counts_by(bars, "session"))
     )
 
 
-@_asset(
+@silver_asset(
     checks.LEVELS,
     schemas.LEVELS,
     checks.LEVELS_CHECKS,
@@ -153,16 +112,15 @@ def levels(
             cut_times=", ".join(iso(t) for t in cuts),
         ),
     ]
-    yield from _emit(
+    yield from emit(
         frame,
         results,
         levels_by_kind=dg.MetadataValue.json(counts_by(frame, "level_kind_name")),
         sma_history_days=len(prior),
-        **time_range(frame),
     )
 
 
-@_asset(
+@silver_asset(
     checks.TOUCHES,
     schemas.TOUCHES,
     checks.TOUCHES_CHECKS,
@@ -192,16 +150,15 @@ def touches(
             checks.touch_failures(frame, windows, settings.monitor_band),
         ),
     ]
-    yield from _emit(
+    yield from emit(
         frame,
         results,
         signals_by_kind=dg.MetadataValue.json(counts_by(frame, "level_kind_name")),
         signals_by_direction=dg.MetadataValue.json(counts_by(frame, "direction")),
-        **time_range(frame),
     )
 
 
-@_asset(
+@silver_asset(
     checks.APPROACH_CONTEXT,
     schemas.APPROACH_CONTEXT,
     checks.APPROACH_CONTEXT_CHECKS,
@@ -229,10 +186,10 @@ def approach_context(
             checks.APPROACH_CONTEXT, checks.ONE_ROW_PER_TOUCH, checks.same_keys(frame, signals)
         ),
     ]
-    yield from _emit(frame, results, **time_range(frame))
+    yield from emit(frame, results)
 
 
-@_asset(
+@silver_asset(
     checks.OUTCOME_LABELS,
     schemas.OUTCOME_LABELS,
     checks.OUTCOME_LABELS_CHECKS,
@@ -271,10 +228,9 @@ def outcome_labels(
             ),
         ),
     ]
-    yield from _emit(
+    yield from emit(
         frame,
         results,
         outcomes=dg.MetadataValue.json(counts_by(frame, "outcome")),
         truncated=int(frame["label_truncated"].sum()) if frame.height else 0,
-        **time_range(frame),
     )
