@@ -21,7 +21,14 @@ from spymaster_assets.signals.levels import LevelParams, compute_levels
 
 DAY = dt.date(2025, 11, 20)
 W = session_windows(DAY)
-PARAMS = LevelParams(or_minutes=15, strike_range=5.0, sma_period=200, sma_bar_minutes=2)
+PARAMS = LevelParams(
+    or_minutes=15,
+    strike_range=5.0,
+    sma_period=200,
+    sma_bar_minutes=2,
+    strike_min_volume=100,
+    wall_min_gamma=5_000.0,
+)
 EMPTY_CLOSES = pl.DataFrame(schema={"end_ns": pl.Int64, "close": pl.Float64})
 
 
@@ -171,10 +178,26 @@ def random_day_bars(seed: int) -> pl.DataFrame:
     return session_bars(trades, W, 10.0)
 
 
+def random_flow(seed: int, spot: float) -> pl.DataFrame:
+    """0DTE option trades with dealer gamma through the session (for STRIKE and walls)."""
+    rng = np.random.default_rng(seed + 1)
+    n = 3000
+    return pl.DataFrame(
+        {
+            "ts_ns": np.sort(W.rth_open_ns + rng.integers(0, W.rth_close_ns - W.rth_open_ns, n)),
+            "right": rng.choice(["C", "P"], n),
+            "strike": (round(spot) + rng.integers(-6, 7, n)).astype(np.float64),
+            "size": rng.integers(1, 30, n),
+            "dealer_gamma": rng.normal(-300, 3000, n),
+        }
+    )
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.integers(0, 2**31), st.integers(0, 389))
 def test_levels_are_causal_at_every_cut_time(seed, cut_minute):
     bars = random_day_bars(seed)
+    flow = random_flow(seed, float(bars["close"].median()))
     rng = np.random.default_rng(seed)
     prior = pl.DataFrame(
         {
@@ -182,9 +205,10 @@ def test_levels_are_causal_at_every_cut_time(seed, cut_minute):
             "close": 100 + rng.normal(0, 1, 300),
         }
     )
-    full = compute_levels(bars, prior, W, PARAMS)
+    full = compute_levels(bars, prior, W, PARAMS, flow)
+    assert {"STRIKE", "CALL_WALL", "PUT_WALL"} <= set(full["level_kind_name"])
     cut = W.rth_open_ns + cut_minute * NS_PER_MINUTE
-    assert causality_failures(full, bars, prior, W, PARAMS, [cut]) == []
+    assert causality_failures(full, bars, prior, W, PARAMS, [cut], flow) == []
 
 
 def test_the_causality_check_catches_a_leaky_level():
