@@ -37,8 +37,9 @@ def _dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or REPO_ROOT / ".dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists() and (REPO_ROOT / "dagster.yaml").exists():
-        shutil.copyfile(REPO_ROOT / "dagster.yaml", config)
+    source = REPO_ROOT / "dagster.yaml"
+    if source.exists() and (not config.exists() or config.stat().st_mtime < source.stat().st_mtime):
+        shutil.copyfile(source, config)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 

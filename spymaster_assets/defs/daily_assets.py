@@ -10,15 +10,19 @@ from spymaster_assets.defs.column_schema import column_schema
 from spymaster_assets.defs.partitions import trading_days
 
 CODE_VERSION = "1"
+NUMBA_POOL = "numba"  # dagster.yaml limits this pool: one compiled-kernel step at a time
 
 
 def silver_asset(key: dg.AssetKey, schema, check_specs, description: str, **kwargs):
     """A trading-day silver asset stored as parquet, with its column schema and checks."""
+    extra_kinds = kwargs.pop("extra_kinds", set())
+    if "numba" in extra_kinds:
+        kwargs.setdefault("pool", NUMBA_POOL)
     return dg.asset(
         key=key,
         partitions_def=trading_days,
         group_name="silver",
-        kinds={"polars", "parquet"} | kwargs.pop("extra_kinds", set()),
+        kinds={"polars", "parquet"} | extra_kinds,
         code_version=CODE_VERSION,
         check_specs=check_specs,
         metadata={"dagster/column_schema": column_schema(schema)},

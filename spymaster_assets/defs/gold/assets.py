@@ -111,6 +111,10 @@ def signals(
     code_version=CODE_VERSION,
     deps=[checks.SIGNALS],
     check_specs=checks.SIGNALS_VECTORIZED_CHECKS,
+    # Rebuilt by the daemon whenever a day of gold/signals is materialized. (eager() would wait
+    # for every partition of the 13-year horizon to exist, so the condition is spelled out.)
+    automation_condition=dg.AutomationCondition.any_deps_updated()
+    & ~dg.AutomationCondition.in_progress(),
     metadata={"dagster/column_schema": column_schema(SIGNALS), LAKE_PATH: RESEARCH_FILE},
     description=(
         "Every materialized day of gold/signals in one file, sorted by ts_ns: "

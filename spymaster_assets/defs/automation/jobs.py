@@ -1,0 +1,14 @@
+"""Jobs: the whole per-day chain, one trading day per run."""
+
+import dagster as dg
+
+from spymaster_assets.defs.gold.checks import SIGNALS_VECTORIZED
+from spymaster_assets.defs.partitions import trading_days
+
+daily_chain = dg.define_asset_job(
+    "daily_chain",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.assets(SIGNALS_VECTORIZED),
+    partitions_def=trading_days,
+    description="Every daily asset of one trading day, bronze to gold, in one process.",
+    executor_def=dg.in_process_executor,
+)

@@ -1,0 +1,95 @@
+"""The raw-files sensor, the daily job and the automation of the combined file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+
+import dagster as dg
+
+from spymaster_assets.definitions import defs
+from spymaster_assets.defs.automation.sensors import raw_files_sensor
+from spymaster_assets.defs.resources import LakeResource
+from spymaster_assets.paths import DataLayout
+
+from .conftest import SAMPLE_DAY
+
+
+def tick(root):
+    context = dg.build_sensor_context(
+        resources={"lake": LakeResource(data_dir=str(root))},
+        definitions=defs,
+    )
+    result = raw_files_sensor.evaluate_tick(context)
+    return [r.partition_key for r in result.run_requests or []], result
+
+
+def test_a_complete_new_day_gets_exactly_one_run_request(sample_root, tmp_path):
+    root = tmp_path / "data"
+    assert tick(root)[0] == [], "empty folder: nothing to do"
+    shutil.copytree(sample_root / "raw", root / "raw")
+    # An incomplete day next to it: only its trades file.
+    layout = DataLayout(root)
+    other = dt.date(2025, 11, 21)
+    trades = layout.dbn_path("trades", other)
+    shutil.copyfile(layout.dbn_path("trades", SAMPLE_DAY), trades)
+    keys, result = tick(root)
+    assert keys == [str(SAMPLE_DAY)]
+    assert result.run_requests[0].job_name in (None, "daily_chain")
+
+    # Once gold exists and is newer than the raw files, the day is done.
+    gold = layout.lake_path("gold", "signals", str(SAMPLE_DAY))
+    gold.parent.mkdir(parents=True)
+    gold.write_bytes(b"placeholder")
+    assert tick(root)[0] == []
+    # A replaced raw file makes it due again, with a new run key.
+    newer = gold.stat().st_mtime_ns + 10**9
+    mbp = layout.dbn_path("mbp-10", SAMPLE_DAY)
+    os.utime(mbp, ns=(newer, newer))
+    keys, result = tick(root)
+    assert keys == [str(SAMPLE_DAY)] and result.run_requests[0].run_key.endswith(str(newer))
+
+
+def test_non_trading_days_are_ignored(sample_root, tmp_path):
+    root = tmp_path / "data"
+    layout = DataLayout(root)
+    holiday = dt.date(2025, 11, 27)
+    for schema in ("trades", "mbp-10"):
+        path = layout.dbn_path(schema, holiday)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(DataLayout(sample_root).dbn_path(schema, SAMPLE_DAY), path)
+    layout.options_path(holiday).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(DataLayout(sample_root).options_path(SAMPLE_DAY), layout.options_path(holiday))
+    assert tick(root)[0] == []
+
+
+def test_the_daily_job_covers_every_daily_asset_in_one_process():
+    job = defs.resolve_job_def("daily_chain")
+    graph = defs.resolve_asset_graph()
+    daily = {k for k in graph.get_all_asset_keys() if graph.get(k).partitions_def is not None}
+    assert set(job.asset_layer.selected_asset_keys) == daily
+    assert job.executor_def.name == "in_process"
+    assert (
+        defs.resolve_sensor_def("raw_files_sensor").default_status == dg.DefaultSensorStatus.RUNNING
+    )
+
+
+def test_the_combined_file_follows_the_daily_gold_automatically():
+    key = dg.AssetKey(["gold", "signals_vectorized"])
+    node = defs.resolve_asset_graph().get(key)
+    assert node.automation_condition is not None
+    sensor = defs.resolve_sensor_def("combined_file_automation")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+
+    # A day of gold/signals is materialized: the next evaluation requests the combined file.
+    instance = dg.DagsterInstance.ephemeral()
+    first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    assert first.get_num_requested(key) == 0
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(asset_key=dg.AssetKey(["gold", "signals"]), partition="2025-11-20")
+    )
+    second = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+    assert second.get_num_requested(key) == 1
+    third = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=second.cursor)
+    assert third.get_num_requested(key) == 0, "nothing new: no request"
