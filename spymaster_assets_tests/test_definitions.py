@@ -50,8 +50,9 @@ def test_every_asset_is_described_and_partitioned_by_trading_day():
         expected = None if key.to_user_string() in COMBINED else trading_days
         assert node.partitions_def == expected, key
         assert node.code_version, key
-        columns = node.metadata["dagster/column_schema"].columns
-        assert columns and all(c.type for c in columns), key
+        if "parquet" in node.kinds:  # every stored table shows its columns in the catalog
+            columns = node.metadata["dagster/column_schema"].columns
+            assert columns and all(c.type for c in columns), key
 
 
 def test_schema_and_causality_checks_block_downstream_and_quality_checks_do_not():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import polars as pl
@@ -23,9 +24,10 @@ DAILY = [
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo(tmp_path_factory) -> SimpleNamespace:
     root = tmp_path_factory.mktemp("physics_demo")
     checks = {}
+    metadata = {}
     for day in DAYS:
         generate_day(day, root, profile="demo", seed=7)
         result = dg.materialize(
@@ -34,6 +36,9 @@ def demo(tmp_path_factory):
             selection=DAILY,
             resources=make_resources(root),
         )
+        for m in result.get_asset_materialization_events():
+            mat = m.event_specific_data.materialization
+            metadata[(day, mat.asset_key.to_user_string())] = mat.metadata
         for e in result.all_events:
             if e.event_type_value == "ASSET_CHECK_EVALUATION":
                 ev = e.event_specific_data
@@ -41,11 +46,11 @@ def demo(tmp_path_factory):
     frames = [
         pl.read_parquet(DataLayout(root).lake_path("gold", "signals", d.isoformat())) for d in DAYS
     ]
-    return pl.concat(frames), checks
+    return SimpleNamespace(gold=pl.concat(frames), checks=checks, metadata=metadata, root=root)
 
 
 def test_every_check_passes_on_the_demo_days(demo):
-    _, checks = demo
+    checks = demo.checks
     failed = {
         k: v.description for k, v in checks.items() if not v.passed and v.severity.value == "ERROR"
     }
@@ -54,7 +59,7 @@ def test_every_check_passes_on_the_demo_days(demo):
 
 
 def test_barrier_states_fuel_effects_and_option_levels_all_appear(demo):
-    gold, _ = demo
+    gold = demo.gold
     states = set(gold["barrier_state"])
     assert len(states) >= 5, states  # every state except possibly one
     assert {"AMPLIFY", "DAMPEN"} <= set(gold["fuel_effect"])
@@ -64,7 +69,7 @@ def test_barrier_states_fuel_effects_and_option_levels_all_appear(demo):
 
 
 def test_no_physics_column_is_constant_on_any_demo_day(demo):
-    gold, _ = demo
+    gold = demo.gold
     for day in DAYS:
         one = gold.filter(pl.col("date") == day)
         assert one.height > 20
@@ -72,7 +77,7 @@ def test_no_physics_column_is_constant_on_any_demo_day(demo):
 
 
 def test_the_check_fails_when_a_physics_column_is_constant(demo):
-    gold, _ = demo
+    gold = demo.gold
     flat = gold.with_columns(barrier_replenishment_ratio=pl.lit(1.0), sweep_detected=pl.lit(False))
     assert [line.split(" ")[0] for line in constant_physics_columns(flat)] == [
         "barrier_replenishment_ratio",
@@ -117,3 +122,14 @@ def test_assets_reach_kernels_only_through_the_resource():
         node = graph.get(key)
         if "numba" in node.kinds:
             assert "kernels" in graph.assets_defs_for_keys([key])[0].required_resource_keys, key
+
+
+def test_each_day_has_its_pictures_on_disk_and_in_the_ui(demo):
+    charts = DataLayout(demo.root).lake_dir("gold", "charts")
+    for day in DAYS:
+        for name in (f"{day}.png", f"{day}_outcomes.png"):
+            png = (charts / name).read_bytes()
+            assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000, name
+        meta = demo.metadata[(day, "gold/day_charts")]
+        for key in ("price_and_signals", "outcome_breakdown"):
+            assert meta[key].value.startswith("![") and "data:image/png;base64," in meta[key].value

@@ -1,0 +1,1 @@
+"""Pictures of a trading day (matplotlib, no Dagster)."""
