@@ -240,6 +240,75 @@ def materialize(date, start, end, all_, select, data_dir) -> None:
 
 
 @main.command()
+@click.option("--start", required=True, help="First trading day, YYYY-MM-DD.")
+@click.option("--end", required=True, help="Last trading day (inclusive).")
+@click.option(
+    "--select", default=None, help="Asset keys as for materialize. Default: the daily chain."
+)
+@click.option("--timeout", type=float, default=3600.0, show_default=True, help="Seconds to wait.")
+def backfill(start: str, end: str, select: str | None, timeout: float) -> None:
+    """Submit a Dagster backfill of trading days to the instance; the daemon runs it.
+
+    The runs read and write the data folder of the daemon (the environment `make ui` was started
+    with). Progress is printed per partition; the exit code is 1 if any partition fails.
+    """
+    _dagster_home()
+    first, last = _parse_day(start, must_trade=False), _parse_day(end, must_trade=False)
+    days = [str(d) for d in _days_between(first, last)]
+
+    import dagster as dg
+
+    from spymaster_assets import backfill as bf
+    from spymaster_assets.definitions import defs
+    from spymaster_assets.selection import SelectionError, parse_selection
+
+    graph = defs.resolve_asset_graph()
+    try:
+        keys = parse_selection(select, set(graph.get_all_asset_keys())).resolve(graph)
+    except SelectionError as exc:
+        raise click.BadParameter(str(exc), param_hint="--select") from exc
+    daily = sorted(k for k in keys if graph.get(k).partitions_def is not None)
+    with dg.DagsterInstance.get() as instance:
+        try:
+            bf.require_backfill_daemon(instance)
+        except bf.NoDaemonError as exc:
+            raise click.ClickException(str(exc)) from exc
+        backfill_id = bf.submit(instance, graph, days, daily, f"spymaster {days[0]}..{days[-1]}")
+        click.echo(
+            f"backfill {backfill_id}: {len(days)} trading days x {len(daily)} assets submitted"
+        )
+
+        def show(state: bf.Progress) -> None:
+            total = len(days) * len(daily)
+            done = sum(state.assets_done.values())
+            width = 30
+            filled = width * done // total
+            cells = "  ".join(
+                f"{k} {n}/{len(daily)}{' FAILED' if state.failed[k] else ''}"
+                for k, n in state.assets_done.items()
+            )
+            click.echo(
+                f"[{'#' * filled}{'-' * (width - filled)}] {done}/{total} asset partitions, "
+                f"{state.runs} runs, {state.status.value}  {cells}"
+            )
+
+        try:
+            final = bf.follow(instance, backfill_id, days, len(daily), show, timeout)
+        except TimeoutError as exc:
+            raise click.ClickException(str(exc)) from exc
+    for line in final.errors:
+        click.echo(f"    error: {line}", err=True)
+    if not final.succeeded:
+        failed = [k for k, bad in final.failed.items() if bad] or days
+        click.echo(
+            f"backfill {backfill_id} {final.status.value}: failed partitions {', '.join(failed)}",
+            err=True,
+        )
+        sys.exit(1)
+    click.echo(f"backfill {backfill_id} succeeded: {len(days)} trading days")
+
+
+@main.command()
 @click.option(
     "--date",
     default=None,
