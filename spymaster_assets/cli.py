@@ -131,6 +131,19 @@ def _partitions_to_run(
     return days
 
 
+def _resolve_selection(select: str | None):
+    """(definitions, asset graph, selected asset keys) for a --select value."""
+    from spymaster_assets.definitions import defs
+    from spymaster_assets.selection import SelectionError, parse_selection
+
+    graph = defs.resolve_asset_graph()
+    try:
+        keys = parse_selection(select, set(graph.get_all_asset_keys())).resolve(graph)
+    except SelectionError as exc:
+        raise click.BadParameter(str(exc), param_hint="--select") from exc
+    return defs, graph, keys
+
+
 def _run_errors(result) -> list[str]:
     errors = []
     for event in result.all_events:
@@ -176,14 +189,7 @@ def materialize(date, start, end, all_, select, data_dir) -> None:
 
     import dagster as dg
 
-    from spymaster_assets.definitions import defs
-    from spymaster_assets.selection import SelectionError, parse_selection
-
-    graph = defs.resolve_asset_graph()
-    try:
-        keys = parse_selection(select, set(graph.get_all_asset_keys())).resolve(graph)
-    except SelectionError as exc:
-        raise click.BadParameter(str(exc), param_hint="--select") from exc
+    defs, graph, keys = _resolve_selection(select)
     # Daily assets run once per trading day; the combined (unpartitioned) ones once, after.
     daily = sorted(k for k in keys if graph.get(k).partitions_def is not None)
     combined = sorted(k for k in keys if graph.get(k).partitions_def is None)
@@ -259,14 +265,8 @@ def backfill(start: str, end: str, select: str | None, timeout: float) -> None:
     import dagster as dg
 
     from spymaster_assets import backfill as bf
-    from spymaster_assets.definitions import defs
-    from spymaster_assets.selection import SelectionError, parse_selection
 
-    graph = defs.resolve_asset_graph()
-    try:
-        keys = parse_selection(select, set(graph.get_all_asset_keys())).resolve(graph)
-    except SelectionError as exc:
-        raise click.BadParameter(str(exc), param_hint="--select") from exc
+    defs, graph, keys = _resolve_selection(select)
     daily = sorted(k for k in keys if graph.get(k).partitions_def is not None)
     with dg.DagsterInstance.get() as instance:
         try:

@@ -1,6 +1,8 @@
 """What every daily silver asset shares: its decorator, its output with check summaries, and
 the metadata helpers researchers see in the UI."""
 
+import dataclasses
+
 import dagster as dg
 import pandas as pd
 import polars as pl
@@ -29,6 +31,11 @@ def silver_asset(key: dg.AssetKey, schema, check_specs, description: str, **kwar
         description=description,
         **kwargs,
     )
+
+
+def params_from(cls, settings):
+    """A kernel's parameter dataclass filled from the configuration fields of the same names."""
+    return cls(**{f.name: getattr(settings, f.name) for f in dataclasses.fields(cls)})
 
 
 def iso(ns: int | None) -> str:

@@ -5,7 +5,7 @@ import polars as pl
 
 from spymaster_assets.defs import check_helpers as ch
 from spymaster_assets.defs.bronze.checks import ES_MBP10, ES_TRADES, SPY_OPTION_TRADES
-from spymaster_assets.defs.daily_assets import counts_by, emit, silver_asset
+from spymaster_assets.defs.daily_assets import counts_by, emit, params_from, silver_asset
 from spymaster_assets.defs.kernels import NumbaKernels
 from spymaster_assets.defs.physics import checks
 from spymaster_assets.defs.resources import trading_day_of
@@ -22,18 +22,6 @@ from spymaster_assets.settings import SpymasterConfig
 MBP_COLUMNS = ["ts_event"] + [
     f"{s}_{k}_{i:02d}" for s in ("bid", "ask") for k in ("px", "sz") for i in range(10)
 ]
-
-
-def flow_params(settings: SpymasterConfig) -> FlowParams:
-    return FlowParams(
-        es_spy_ratio=settings.es_spy_ratio,
-        risk_free_rate=settings.risk_free_rate,
-        iv_min=settings.iv_min,
-        iv_max=settings.iv_max,
-        default_iv=settings.default_iv,
-        min_time_to_expiry_s=settings.min_time_to_expiry_s,
-        dealer_side_sign=settings.dealer_side_sign,
-    )
 
 
 @silver_asset(
@@ -59,7 +47,7 @@ def option_flow(
         options.collect(),
         es_trades.select("ts_event", "price").collect(),
         windows.rth_close_ns,
-        flow_params(settings),
+        params_from(FlowParams, settings),
     )
     frame = frame.cast(dtypes(schemas.OPTION_FLOW))
     solved = float((frame["iv_source"] == "solved").mean()) if frame.height else 1.0

@@ -7,7 +7,7 @@ import polars as pl
 
 from spymaster_assets.defs import check_helpers as ch
 from spymaster_assets.defs.bronze.checks import ES_TRADES
-from spymaster_assets.defs.daily_assets import counts_by, emit, iso, silver_asset
+from spymaster_assets.defs.daily_assets import counts_by, emit, iso, params_from, silver_asset
 from spymaster_assets.defs.kernels import NumbaKernels
 from spymaster_assets.defs.resources import PARTITIONS_AS_DICT, trading_day_of
 from spymaster_assets.defs.silver import checks
@@ -21,17 +21,6 @@ from spymaster_assets.signals.touches import TouchParams, find_touches
 OPTION_FLOW = dg.AssetKey(["silver", "option_flow"])
 # SMA_200 needs 200 two-minute closes: about one session; three earlier days cover early closes.
 SMA_HISTORY_DAYS = 3
-
-
-def level_params(settings: SpymasterConfig) -> LevelParams:
-    return LevelParams(
-        or_minutes=settings.or_minutes,
-        strike_range=settings.strike_range,
-        sma_period=settings.sma_period,
-        sma_bar_minutes=settings.sma_bar_minutes,
-        strike_min_volume=settings.strike_min_volume,
-        wall_min_gamma=settings.wall_min_gamma,
-    )
 
 
 @silver_asset(
@@ -99,7 +88,7 @@ def levels(
         if prior
         else pl.DataFrame(schema={"end_ns": pl.Int64, "close": pl.Float64})
     )
-    params = level_params(settings)
+    params = params_from(LevelParams, settings)
     flow = option_flow.select("ts_ns", "right", "strike", "size", "dealer_gamma").collect()
     frame = compute_levels(bars, prior_closes, windows, params, flow)
     cuts = checks.causality_cut_times(windows, settings.or_minutes, day)
