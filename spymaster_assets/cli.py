@@ -252,15 +252,26 @@ def materialize(date, start, end, all_, select, data_dir) -> None:
     "--select", default=None, help="Asset keys as for materialize. Default: the daily chain."
 )
 @click.option("--timeout", type=float, default=3600.0, show_default=True, help="Seconds to wait.")
-def backfill(start: str, end: str, select: str | None, timeout: float) -> None:
+@_data_dir_option
+def backfill(
+    start: str, end: str, select: str | None, timeout: float, data_dir: Path | None
+) -> None:
     """Submit a Dagster backfill of trading days to the instance; the daemon runs it.
 
     The runs read and write the data folder of the daemon (the environment `make ui` was started
-    with). Progress is printed per partition; the exit code is 1 if any partition fails.
+    with); --data-dir only names the folder checked for raw files before submitting. Progress is
+    printed per partition; the exit code is 1 if any partition fails.
     """
     _dagster_home()
+    layout = DataLayout(_use_data_dir(data_dir))
     first, last = _parse_day(start, must_trade=False), _parse_day(end, must_trade=False)
     days = [str(d) for d in _days_between(first, last)]
+    for day in _days_between(first, last):
+        missing = [p.name for p in layout.raw_paths(day) if not p.exists()]
+        if missing:
+            click.echo(
+                f"warning: {day} has no {', '.join(missing)} under {layout.root / 'raw'}", err=True
+            )
 
     import dagster as dg
 
