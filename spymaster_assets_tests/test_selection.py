@@ -15,7 +15,9 @@ OHLCV, LEVELS, TOUCHES, LABELS = (
 FLOW, BARRIER, TAPE = (
     dg.AssetKey(["silver", n]) for n in ("option_flow", "barrier_physics", "tape_physics")
 )
-SIGNALS, COMBINED = dg.AssetKey(["gold", "signals"]), dg.AssetKey(["gold", "signals_vectorized"])
+SIGNALS, COMBINED, CHARTS = (
+    dg.AssetKey(["gold", n]) for n in ("signals", "signals_vectorized", "day_charts")
+)
 
 
 def resolve(text):
@@ -29,7 +31,7 @@ def resolve(text):
         ("bronze/es_trades", {TRADES}),
         ("bronze/es_trades,bronze/spy_option_trades", {TRADES, OPTIONS}),
         ("bronze/es_trades+", {TRADES, MBP, OHLCV, FLOW, LABELS, BARRIER, TAPE, SIGNALS}),
-        ("bronze/es_mbp10*", {MBP, BARRIER, SIGNALS, COMBINED}),
+        ("bronze/es_mbp10*", {MBP, BARRIER, SIGNALS, COMBINED, CHARTS}),
         ("+bronze/es_mbp10", {TRADES, MBP}),
         ("*silver/touches", {TRADES, OPTIONS, OHLCV, FLOW, LEVELS, TOUCHES}),
         ("++silver/touches", {TRADES, OHLCV, FLOW, LEVELS, TOUCHES}),
