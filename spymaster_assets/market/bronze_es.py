@@ -34,7 +34,8 @@ from spymaster_assets.market.dbn_reader import (
 from spymaster_assets.market.errors import RawDataError
 from spymaster_assets.market.front_month import FrontMonth, NoFrontMonthError, choose_front_month
 from spymaster_assets.market.trading_calendar import SessionWindows
-from spymaster_assets.schemas.bronze import ES_MBP10, empty_frame
+from spymaster_assets.schemas.bronze import ES_MBP10
+from spymaster_assets.schemas.columns import empty_frame
 
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "write_statistics": True}
 

@@ -23,8 +23,8 @@ from spymaster_assets.market.trading_calendar import (
     session_windows,
     trading_days,
 )
+from spymaster_assets.physics.option_flow import YEAR_S
 
-YEAR_S = 365.0 * 86_400.0
 LOOKALIKE_ROOTS = ("SPYG", "SPYV", "SPYD")
 CONDITIONS = np.array(["209", "219", "227", "229", "209,219"])
 EXCHANGES = np.array([300, 301, 302, 303, 304, 307, 308, 309, 312, 313, 315, 316, 319, 322, 323])

@@ -6,7 +6,6 @@ import pandera.polars as pa
 import polars as pl
 
 from spymaster_assets.market.dbn_format import BOOK_KINDS, N_LEVELS, level_field
-from spymaster_assets.schemas.columns import empty_frame  # noqa: F401  (re-exported)
 
 ES_TICKS_PER_POINT = 4  # ES trades on a 0.25 grid
 

@@ -11,6 +11,11 @@ from spymaster_assets.signals.outcome_names import DIRECTIONS, OUTCOMES
 C = pa.Column
 POSITIVE = pa.Check.gt(0)
 
+KEY_COLUMNS = {
+    "ts_ns": C(pl.Int64, POSITIVE, description="Touch bar start (key)"),
+    "level_price": C(pl.Float64, POSITIVE, description="Level, SPY $ (key)"),
+}
+
 OHLCV_1M = pa.DataFrameSchema(
     {
         "ts_ns": C(
@@ -81,8 +86,7 @@ TOUCHES = pa.DataFrameSchema(
 
 APPROACH_CONTEXT = pa.DataFrameSchema(
     {
-        "ts_ns": C(pl.Int64, POSITIVE),
-        "level_price": C(pl.Float64, POSITIVE),
+        **KEY_COLUMNS,
         "approach_velocity": C(pl.Float64, nullable=True),
         "approach_bars": C(pl.Int32, pa.Check.ge(0), nullable=True),
         "approach_distance": C(pl.Float64, pa.Check.ge(0), nullable=True),
@@ -98,8 +102,7 @@ APPROACH_CONTEXT = pa.DataFrameSchema(
 
 OUTCOME_LABELS = pa.DataFrameSchema(
     {
-        "ts_ns": C(pl.Int64, POSITIVE),
-        "level_price": C(pl.Float64, POSITIVE),
+        **KEY_COLUMNS,
         "outcome": C(pl.String, pa.Check.isin(list(OUTCOMES))),
         "time_to_outcome_s": C(pl.Float64, pa.Check.ge(0), nullable=True),
         "future_price_5min": C(pl.Float64, POSITIVE, nullable=True),
@@ -113,10 +116,6 @@ OUTCOME_LABELS = pa.DataFrameSchema(
     name="silver/outcome_labels",
 )
 
-KEY_COLUMNS = {
-    "ts_ns": C(pl.Int64, POSITIVE, description="Touch bar start (key)"),
-    "level_price": C(pl.Float64, POSITIVE, description="Level, SPY $ (key)"),
-}
 
 OPTION_FLOW = pa.DataFrameSchema(
     {

@@ -215,7 +215,3 @@ def _wall_levels(
     magnitude = np.abs(exposure[np.arange(len(minutes)), best])
     values = np.where(magnitude >= params.wall_min_gamma, strikes[best], np.nan)
     return _rows(kind, minutes, values.astype(np.float64))
-
-
-def empty_levels() -> pl.DataFrame:
-    return pl.DataFrame(schema=LEVEL_COLUMNS)

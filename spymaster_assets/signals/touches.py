@@ -109,7 +109,3 @@ def find_touches(
         spot="spot",
         bar_open="bar_open",
     ).cast(TOUCH_COLUMNS)
-
-
-def empty_touches() -> pl.DataFrame:
-    return pl.DataFrame(schema=TOUCH_COLUMNS)

@@ -3,12 +3,12 @@
 import time
 
 import dagster as dg
-import pandas as pd
 import polars as pl
 
 from spymaster_assets.defs import check_helpers as ch
 from spymaster_assets.defs.bronze import checks
 from spymaster_assets.defs.column_schema import column_schema
+from spymaster_assets.defs.daily_assets import iso
 from spymaster_assets.defs.partitions import trading_days
 from spymaster_assets.defs.resources import LakeResource, StagedParquet, trading_day_of
 from spymaster_assets.market.bronze_es import BronzeWindow, bronze_mbp10, bronze_trades
@@ -23,10 +23,6 @@ CODE_VERSION = "1"
 
 def _window(settings: SpymasterConfig, windows: SessionWindows) -> BronzeWindow:
     return BronzeWindow.for_day(windows, settings.bronze_margin_before_s, settings.barrier_window_s)
-
-
-def _ns_to_iso(ns: int | None) -> str:
-    return "" if ns is None else pd.Timestamp(ns, unit="ns", tz="UTC").isoformat()
 
 
 def _fail(exc: RawDataError) -> dg.Failure:
@@ -102,8 +98,8 @@ def es_trades(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake
             "outright_rth_volumes": dg.MetadataValue.json(front.volumes),
             "out_of_order_ts_recv": result.out_of_order_recv,
             "out_of_order_ts_event": result.out_of_order_event,
-            "first_ts_event": _ns_to_iso(result.first_ts),
-            "last_ts_event": _ns_to_iso(result.last_ts),
+            "first_ts_event": iso(result.first_ts),
+            "last_ts_event": iso(result.last_ts),
             **ch.summary_metadata(results),
         },
     )
@@ -194,8 +190,8 @@ def es_mbp10(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake:
             "locked_books": result.locked_books,
             "out_of_order_ts_recv": result.out_of_order_recv,
             "resorted_on_ts_event": result.resorted,
-            "first_ts_event": _ns_to_iso(result.first_ts),
-            "last_ts_event": _ns_to_iso(result.last_ts),
+            "first_ts_event": iso(result.first_ts),
+            "last_ts_event": iso(result.last_ts),
             **ch.summary_metadata(results),
         },
     )
@@ -248,8 +244,8 @@ def spy_option_trades(
             "corrected_dropped": result.corrected,
             "zero_size_dropped": result.zero_size,
             "strikes": frame["strike"].n_unique(),
-            "first_ts": _ns_to_iso(ts.min() if frame.height else None),
-            "last_ts": _ns_to_iso(ts.max() if frame.height else None),
+            "first_ts": iso(ts.min() if frame.height else None),
+            "last_ts": iso(ts.max() if frame.height else None),
             **ch.summary_metadata(results),
         },
     )
