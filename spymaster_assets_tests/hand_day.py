@@ -88,6 +88,17 @@ class HandDay:
         return self
 
     def run(self, selection: list[str] | None = None, settings: SpymasterConfig | None = None):
+        result, failures = self._materialize(selection, settings)
+        assert result.success, failures
+        return result
+
+    def failures(self, selection: list[str] | None = None) -> list[str]:
+        """The step failure messages of a run expected to fail."""
+        result, failures = self._materialize(selection, None)
+        assert not result.success
+        return failures
+
+    def _materialize(self, selection, settings):
         result = dg.materialize(
             list(defs.assets),
             partition_key=self.day.isoformat(),
@@ -96,10 +107,9 @@ class HandDay:
             raise_on_error=False,
         )
         failures = [
-            e.step_failure_data.error.message for e in result.all_events if e.is_step_failure
+            _full_message(e.step_failure_data.error) for e in result.all_events if e.is_step_failure
         ]
-        assert result.success, failures
-        return result
+        return result, failures
 
     def table(self, layer: str, name: str) -> pl.DataFrame:
         return pl.read_parquet(DataLayout(self.root).lake_path(layer, name, self.day.isoformat()))
@@ -109,3 +119,12 @@ class HandDay:
 
     def at(self, clock: str) -> int:
         return ns(self.day, clock)
+
+
+def _full_message(error) -> str:
+    """An error's message and its causes' (a failed input load wraps the real error)."""
+    parts = []
+    while error is not None:
+        parts.append(error.message.strip())
+        error = error.cause
+    return "\n".join(parts)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+from pathlib import Path
 
 import dagster as dg
+import yaml
 
 from spymaster_assets.definitions import defs
 from spymaster_assets.defs.automation.sensors import raw_files_sensor
@@ -14,6 +16,8 @@ from spymaster_assets.defs.resources import LakeResource
 from spymaster_assets.paths import DataLayout
 
 from .conftest import SAMPLE_DAY
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def tick(root):
@@ -70,9 +74,20 @@ def test_the_daily_job_covers_every_daily_asset_in_one_process():
     daily = {k for k in graph.get_all_asset_keys() if graph.get(k).partitions_def is not None}
     assert set(job.asset_layer.selected_asset_keys) == daily
     assert job.executor_def.name == "in_process"
+    # UI "Materialize" and asset backfills run the implicit asset job: one process per run too.
+    assert defs.resolve_implicit_global_asset_job_def().executor_def.name == "in_process"
     assert (
         defs.resolve_sensor_def("raw_files_sensor").default_status == dg.DefaultSensorStatus.RUNNING
     )
+
+
+def test_runs_of_the_daily_chain_go_one_at_a_time_in_date_order():
+    """silver/levels needs the earlier days' bars, so the sensor's runs must not overlap."""
+    lane = defs.resolve_job_def("daily_chain").run_tags
+    limits = yaml.safe_load((REPO / "dagster.yaml").read_text())["concurrency"]["runs"]
+    assert {"key": "spymaster/lane", "value": lane["spymaster/lane"], "limit": 1} in limits[
+        "tag_concurrency_limits"
+    ]
 
 
 def test_the_combined_file_follows_the_daily_gold_automatically():

@@ -213,6 +213,33 @@ def test_sma_200_reaches_back_into_the_previous_trading_day(tmp_path):
     )
 
 
+def test_levels_refuse_a_history_day_whose_bars_are_not_materialized_yet(tmp_path):
+    """Computing Monday before Friday would silently give another SMA_200: an error instead."""
+    friday, monday = dt.date(2025, 11, 21), dt.date(2025, 11, 24)
+    for trading_day in (friday, monday):
+        HandDay(tmp_path, trading_day).bar("09:30", 100, 100, 100, 100).write()
+    mon = HandDay(tmp_path, monday)
+    mon.run(
+        ["bronze/es_trades", "bronze/spy_option_trades", "silver/ohlcv_1m", "silver/option_flow"]
+    )
+    (message,) = mon.failures(["silver/levels"])
+    assert "SMA_200 history incomplete" in message and str(friday) in message
+    HandDay(tmp_path, friday).run(["bronze/es_trades", "silver/ohlcv_1m"])
+    mon.run(["silver/levels"])  # Friday's bars now exist; Wednesday and Thursday have no raw files
+
+
+def test_levels_of_a_day_without_raw_files_say_why_they_were_targeted(tmp_path):
+    monday, tuesday = dt.date(2025, 11, 24), dt.date(2025, 11, 25)
+    mon = HandDay(tmp_path, monday).bar("09:30", 100, 100, 100, 100).write()
+    mon.run(
+        ["bronze/es_trades", "bronze/spy_option_trades", "silver/ohlcv_1m", "silver/option_flow"]
+    )
+    # What a UI asset backfill of Monday also targets: Tuesday's levels, with no Tuesday data.
+    (message,) = HandDay(tmp_path, tuesday).failures(["silver/levels"])
+    assert "silver/option_flow has no data for 2025-11-25" in message
+    assert "no raw files for 2025-11-25" in message and "daily_chain job" in message
+
+
 def test_a_day_without_signals_gives_empty_schema_correct_outputs(day):
     day.bar("09:30", 100.50, 100.50, 100.50, 100.50)  # one bar: nothing defined before it
     day.write().run()

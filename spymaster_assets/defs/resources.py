@@ -52,6 +52,9 @@ def trading_day_of(context: dg.AssetExecutionContext) -> dt.date:
 
 LAKE_PATH = "spymaster/lake_path"  # asset metadata: a path under lake/ for unpartitioned assets
 PARTITIONS_AS_DICT = "spymaster/partitions_as_dict"  # input metadata: load {partition: frame}
+# silver/levels reads the bars of this many earlier trading days (SMA_200 needs 200 two-minute
+# closes: about one session; three days cover early closes).
+SMA_HISTORY_DAYS = 3
 
 
 class LakeIOManager(dg.ConfigurableIOManager):
@@ -99,11 +102,26 @@ class LakeIOManager(dg.ConfigurableIOManager):
         partition = context.asset_partition_key if context.has_asset_partitions else None
         path = self.lake.asset_path(key, partition)
         if not path.exists():
-            raise FileNotFoundError(
-                f"{key.to_user_string()} has no data for {partition or 'its only partition'} "
-                f"(expected {path}); materialize it first"
-            )
+            raise FileNotFoundError(self._missing_message(key, partition, path))
         return pl.scan_parquet(path)
+
+    def _missing_message(self, key: dg.AssetKey, partition: str | None, path: Path) -> str:
+        message = (
+            f"{key.to_user_string()} has no data for {partition or 'its only partition'} "
+            f"(expected {path}); materialize it first"
+        )
+        if partition and not any(
+            p.exists() for p in self.lake.layout.raw_paths(dt.date.fromisoformat(partition))
+        ):
+            message += (
+                f". There are no raw files for {partition} in {self.lake.layout.root / 'raw'}: "
+                "a backfill launched from the asset graph also targets silver/levels and what "
+                f"follows for up to {SMA_HISTORY_DAYS} trading days after its range (their "
+                "SMA_200 reads the refreshed bars), and those days fail like this when they have "
+                "no data. Backfill from the daily_chain job or with `spymaster backfill` to run "
+                "exactly the chosen days (docs/operations.md)."
+            )
+        return message
 
 
 def make_resources(data_dir: str | os.PathLike, settings: SpymasterConfig | None = None) -> dict:
@@ -119,4 +137,8 @@ def make_resources(data_dir: str | os.PathLike, settings: SpymasterConfig | None
 
 @dg.definitions
 def resources() -> dg.Definitions:
-    return dg.Definitions(resources=make_resources(default_data_dir()))
+    # Every run (UI "Materialize", asset backfills, jobs) runs its steps in one process: a
+    # process per step would pay ~4 s of imports and kernel loading for each of the 14 steps.
+    return dg.Definitions(
+        resources=make_resources(default_data_dir()), executor=dg.in_process_executor
+    )

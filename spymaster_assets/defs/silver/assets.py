@@ -9,9 +9,15 @@ from spymaster_assets.defs import check_helpers as ch
 from spymaster_assets.defs.bronze.checks import ES_TRADES
 from spymaster_assets.defs.daily_assets import counts_by, emit, iso, params_from, silver_asset
 from spymaster_assets.defs.kernels import NumbaKernels
-from spymaster_assets.defs.resources import PARTITIONS_AS_DICT, trading_day_of
+from spymaster_assets.defs.resources import (
+    PARTITIONS_AS_DICT,
+    SMA_HISTORY_DAYS,
+    LakeResource,
+    trading_day_of,
+)
 from spymaster_assets.defs.silver import checks
-from spymaster_assets.market.trading_calendar import session_windows
+from spymaster_assets.market.trading_calendar import session_windows, trading_days
+from spymaster_assets.paths import DataLayout
 from spymaster_assets.schemas import silver as schemas
 from spymaster_assets.settings import SpymasterConfig
 from spymaster_assets.signals.bars import session_bars
@@ -19,8 +25,6 @@ from spymaster_assets.signals.levels import LevelParams, compute_levels, sma_clo
 from spymaster_assets.signals.touches import TouchParams, find_touches
 
 OPTION_FLOW = dg.AssetKey(["silver", "option_flow"])
-# SMA_200 needs 200 two-minute closes: about one session; three earlier days cover early closes.
-SMA_HISTORY_DAYS = 3
 
 
 @silver_asset(
@@ -69,13 +73,13 @@ def ohlcv_1m(context: dg.AssetExecutionContext, settings: SpymasterConfig, es_tr
 def levels(
     context: dg.AssetExecutionContext,
     settings: SpymasterConfig,
+    lake: LakeResource,
     bars_window: dict[str, pl.LazyFrame],
     option_flow: pl.LazyFrame,
 ):
     day = trading_day_of(context)
     windows = session_windows(day)
-    if context.partition_key not in bars_window:
-        raise dg.Failure(f"silver/ohlcv_1m has no data for {day}: materialize it first")
+    require_bar_history(day, bars_window, lake.layout)
     bars = bars_window.pop(context.partition_key).collect()
     prior = [
         sma_closes(
@@ -107,6 +111,29 @@ def levels(
         levels_by_kind=dg.MetadataValue.json(counts_by(frame, "level_kind_name")),
         sma_history_days=len(prior),
     )
+
+
+def require_bar_history(day: dt.date, bars_window: dict[str, pl.LazyFrame], layout: DataLayout):
+    """The day's bars, and bars for every earlier day of the window that has an ES trades file.
+
+    A history day before the data set starts simply has no bars (SMA_200 then starts later).
+    A day whose trades file is present but whose bars are not materialized yet would silently
+    give a different SMA_200, so it is an error: runs must go in date order.
+    """
+    if str(day) not in bars_window:
+        raise dg.Failure(f"silver/ohlcv_1m has no data for {day}: materialize it first")
+    missing = [
+        prior
+        for prior in trading_days(day - dt.timedelta(days=10), day)[-SMA_HISTORY_DAYS - 1 : -1]
+        if str(prior) not in bars_window and layout.existing_dbn_path("trades", prior).exists()
+    ]
+    if missing:
+        dates = ", ".join(str(d) for d in missing)
+        raise dg.Failure(
+            f"silver/levels {day}: SMA_200 history incomplete: silver/ohlcv_1m is not "
+            f"materialized for {dates} although its ES trades file is present. Materialize "
+            "those days first (runs of the daily chain go in date order)."
+        )
 
 
 @silver_asset(
