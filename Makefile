@@ -18,7 +18,11 @@ SAMPLE_START ?= 2025-11-20
 SAMPLE_END ?= 2025-11-28
 SAMPLE_PROFILE ?= demo
 
-.PHONY: setup demo test lint format ui clean-lake
+# The browser test drives Debian's Chromium (headless); `make test` installs it when missing.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup demo test browser lint format ui clean-lake
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.tools
@@ -40,8 +44,16 @@ demo: setup
 	$(UV) run spymaster summary
 	$(UV) run spymaster validate --verbose
 
-test: setup
-	$(UV) run pytest
+test: setup browser
+	SPYMASTER_CHROMIUM=$(CHROMIUM) $(UV) run pytest
+
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	@echo "Installing Debian's chromium for the browser test (apt-get)"
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+	@test -x $(CHROMIUM) || { echo "chromium did not install at $(CHROMIUM)"; exit 1; }
 
 lint: setup
 	$(UV) run ruff check .

@@ -7,61 +7,31 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
-import dagster as dg
 import pytest
 
 from spymaster_assets.definitions import defs
 from spymaster_assets.paths import DataLayout
 from spymaster_assets.sample.generator import generate_day
 
-REPO = Path(__file__).resolve().parent.parent
+from .dagster_services import REPO, instance_at, new_instance
+from .dagster_services import daemon as running_daemon
+
 FRIDAY, MONDAY, TUESDAY = dt.date(2025, 11, 21), dt.date(2025, 11, 24), dt.date(2025, 11, 25)
 
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        yield from _daemon(tmp_path_factory, mp)
-
-
-def _daemon(tmp_path_factory, mp: pytest.MonkeyPatch):
     home = tmp_path_factory.mktemp("dagster_home")
-    mp.setenv("DAGSTER_HOME", str(home))  # dagster.yaml reads it
-    (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+    new_instance(home)
     data = tmp_path_factory.mktemp("data")
     for day in (FRIDAY, MONDAY, TUESDAY):
         generate_day(day, data, profile="demo", seed=7)
     env = {**os.environ, "DAGSTER_HOME": str(home), "SPYMASTER_DATA_DIR": str(data)}
-    log = open(home / "daemon.log", "w")  # noqa: SIM115 (closed in the finally below)
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", "workspace.yaml"],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        with dg.DagsterInstance.from_config(str(home)) as instance:
-            deadline = time.monotonic() + 120
-            while "BACKFILL" not in instance.get_daemon_heartbeats():
-                assert proc.poll() is None, (home / "daemon.log").read_text()[-3000:]
-                assert time.monotonic() < deadline, "daemon did not start"
-                time.sleep(1)
+    with running_daemon(home, env):
         yield home, data, env
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
 
 
 def backfill(env, *args) -> subprocess.CompletedProcess:
@@ -84,7 +54,7 @@ def test_backfill_over_a_weekend_runs_every_day_through_the_daemon(daemon):
     layout = DataLayout(data)
     for day in (FRIDAY, MONDAY):
         assert layout.lake_path("gold", "signals", str(day)).exists()
-    with dg.DagsterInstance.from_config(str(home)) as instance:
+    with instance_at(home) as instance:
         backfills = instance.get_backfills()
         assert len(backfills) == 1 and backfills[0].status.value == "COMPLETED_SUCCESS"
         # every asset materialized, and every check recorded, for each partition
@@ -115,8 +85,7 @@ def test_a_failing_partition_fails_the_backfill_with_its_error(daemon):
 
 def test_no_daemon_no_backfill(tmp_path):
     home = tmp_path / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+    new_instance(home)
     done = backfill(
         {**os.environ, "DAGSTER_HOME": str(home)}, "--start", str(MONDAY), "--end", str(MONDAY)
     )

@@ -1,0 +1,151 @@
+"""Real Dagster processes for tests: dagster-daemon and dagster-webserver on a temporary instance.
+
+Each process runs in its own process group; `running` ends the group (SIGTERM, then SIGKILL)
+however the test ends, so no daemon or webserver outlives its test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+LOCATION = "spymaster_assets"
+REPOSITORY = "__repository__"
+
+
+def new_instance(home: Path) -> None:
+    """A DAGSTER_HOME holding the repo's dagster.yaml."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running(command: list[str], env: dict, log: Path) -> Iterator[subprocess.Popen]:
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, ended below
+        )
+        try:
+            yield proc
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=30)
+
+
+def wait_until(what: str, ready: Callable[[], object], timeout: float, log: Path | None = None):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = ready()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            tail = log.read_text()[-4000:] if log and log.exists() else ""
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}\n{tail}")
+        time.sleep(1)
+
+
+@contextlib.contextmanager
+def instance_at(home: Path) -> Iterator[dg.DagsterInstance]:
+    """The instance in `home` (its dagster.yaml reads DAGSTER_HOME from the environment)."""
+    before = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            yield instance
+    finally:
+        if before is None:
+            del os.environ["DAGSTER_HOME"]
+        else:
+            os.environ["DAGSTER_HOME"] = before
+
+
+@contextlib.contextmanager
+def daemon(home: Path, env: dict) -> Iterator[subprocess.Popen]:
+    log = home / "daemon.log"
+    command = [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"]
+    with running(command, env, log) as proc:
+
+        def heartbeat():
+            assert proc.poll() is None, log.read_text()[-4000:]
+            with instance_at(home) as instance:
+                return "BACKFILL" in instance.get_daemon_heartbeats()
+
+        wait_until("the daemon's first heartbeat", heartbeat, 180, log)
+        yield proc
+
+
+@dataclass
+class GraphQL:
+    url: str
+
+    def __call__(self, query: str, **variables) -> dict:
+        body = json.dumps({"query": query, "variables": variables}).encode()
+        request = urllib.request.Request(
+            self.url, data=body, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=120) as response:
+            answer = json.load(response)
+        assert not answer.get("errors"), answer["errors"]
+        return answer["data"]
+
+
+@contextlib.contextmanager
+def webserver(home: Path, env: dict) -> Iterator[tuple[str, GraphQL]]:
+    port = free_port()
+    log = home / "webserver.log"
+    command = [
+        str(BIN / "dagster-webserver"),
+        *("-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"),
+    ]
+    with running(command, env, log) as proc:
+        base = f"http://127.0.0.1:{port}"
+        client = GraphQL(base + "/graphql")
+
+        def location_loaded():
+            assert proc.poll() is None, log.read_text()[-4000:]
+            try:
+                data = client(
+                    "{ workspaceOrError { ... on Workspace { locationEntries { name "
+                    "locationOrLoadError { __typename ... on PythonError { message } } } } } }"
+                )
+            except (urllib.error.URLError, ConnectionError):
+                return False
+            (entry,) = data["workspaceOrError"]["locationEntries"]
+            state = entry["locationOrLoadError"]
+            assert state is None or state["__typename"] != "PythonError", state
+            return state is not None and state["__typename"] == "RepositoryLocation"
+
+        wait_until("the webserver to load the code location", location_loaded, 180, log)
+        yield base, client
