@@ -11,7 +11,6 @@ from spymaster_assets.defs import check_helpers as ch
 from spymaster_assets.defs.column_schema import column_schema
 from spymaster_assets.defs.partitions import trading_days
 
-CODE_VERSION = "1"
 NUMBA_POOL = "numba"  # dagster.yaml limits this pool: one compiled-kernel step at a time
 
 
@@ -25,7 +24,6 @@ def silver_asset(key: dg.AssetKey, schema, check_specs, description: str, **kwar
         partitions_def=trading_days,
         group_name="silver",
         kinds={"polars", "parquet"} | extra_kinds,
-        code_version=CODE_VERSION,
         check_specs=check_specs,
         metadata={"dagster/column_schema": column_schema(schema)},
         description=description,

@@ -18,8 +18,6 @@ from spymaster_assets.market.trading_calendar import SessionWindows, session_win
 from spymaster_assets.schemas import bronze as schemas
 from spymaster_assets.settings import SpymasterConfig
 
-CODE_VERSION = "1"
-
 
 def _window(settings: SpymasterConfig, windows: SessionWindows) -> BronzeWindow:
     return BronzeWindow.for_day(windows, settings.bronze_margin_before_s, settings.barrier_window_s)
@@ -46,7 +44,6 @@ def _source_metadata(path, extra: dict) -> dict:
     metadata={"dagster/column_schema": column_schema(schemas.ES_TRADES)},
     group_name="bronze",
     kinds={"polars", "parquet", "databento"},
-    code_version=CODE_VERSION,
     check_specs=checks.ES_TRADES_CHECKS,
     description=(
         "Front-month ES trades of the trading day from the Databento GLBX.MDP3 trades file "
@@ -112,7 +109,6 @@ def es_trades(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake
     metadata={"dagster/column_schema": column_schema(schemas.ES_MBP10)},
     group_name="bronze",
     kinds={"polars", "parquet", "databento"},
-    code_version=CODE_VERSION,
     deps=[checks.ES_TRADES],
     check_specs=checks.ES_MBP10_CHECKS,
     description=(
@@ -204,7 +200,6 @@ def es_mbp10(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake:
     metadata={"dagster/column_schema": column_schema(schemas.SPY_OPTION_TRADES)},
     group_name="bronze",
     kinds={"polars", "parquet", "polygon"},
-    code_version=CODE_VERSION,
     check_specs=checks.SPY_OPTION_TRADES_CHECKS,
     description=(
         "SPY 0DTE option trades of the trading day from the Polygon/Massive trades_v1 flat "

@@ -17,7 +17,6 @@ from spymaster_assets.settings import SpymasterConfig
 from spymaster_assets.signals.gold import SIGNAL_COLUMNS, gold_signals
 from spymaster_assets.signals.validation import ValidationReport, validate_signals
 
-CODE_VERSION = "1"
 RESEARCH_FILE = "gold/research/signals_vectorized.parquet"
 
 
@@ -48,7 +47,6 @@ def _research_metadata(frame: pl.DataFrame) -> dict:
     partitions_def=trading_days,
     group_name="gold",
     kinds={"polars", "parquet"},
-    code_version=CODE_VERSION,
     check_specs=checks.SIGNALS_CHECKS,
     metadata={"dagster/column_schema": column_schema(SIGNALS)},
     description=(
@@ -108,7 +106,6 @@ def signals(
     key=checks.SIGNALS_VECTORIZED,
     group_name="gold",
     kinds={"polars", "parquet"},
-    code_version=CODE_VERSION,
     deps=[checks.SIGNALS],
     check_specs=checks.SIGNALS_VECTORIZED_CHECKS,
     # Rebuilt by the daemon whenever a day of gold/signals is materialized. (eager() would wait
