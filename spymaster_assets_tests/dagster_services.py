@@ -115,8 +115,11 @@ class GraphQL:
         request = urllib.request.Request(
             self.url, data=body, headers={"Content-Type": "application/json"}
         )
-        with urllib.request.urlopen(request, timeout=120) as response:
-            answer = json.load(response)
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                answer = json.load(response)
+        except urllib.error.HTTPError as exc:  # the body says what was wrong with the query
+            raise AssertionError(f"GraphQL {exc.code}: {exc.read().decode()[:2000]}") from exc
         assert not answer.get("errors"), answer["errors"]
         return answer["data"]
 

@@ -358,3 +358,33 @@ def test_the_ui_shows_lineage_partitions_checks_and_charts(instance, browser, tm
         "silver_lineage.png",
     ]
     assert all(p.stat().st_size > 10_000 for p in shots.iterdir())
+
+
+def test_a_date_range_backfill_clicked_in_the_ui_runs_exactly_those_days(
+    instance, browser, tmp_path
+):
+    """Jobs → daily_chain → Materialize all… → Show all partitions → a range → Launch backfill."""
+    page = open_page(browser, f"{instance.base}/locations/{REPOSITORY}@{LOCATION}/jobs/daily_chain")
+    page.get_by_text("Materialize all…").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Show all partitions").click()  # the dialog opens on the last 90 days
+    selection = dialog.locator("input[type=text]").first
+    selection.fill(f"[{THURSDAY}...{FRIDAY}]")
+    selection.press("Enter")
+    dialog.get_by_text("2 partitions").wait_for(timeout=30_000)
+    page.screenshot(path=tmp_path / "backfill_dialog.png")
+    dialog.get_by_role("button", name="Launch backfill").click()
+    toast = page.get_by_text(re.compile(r"Created backfill \w+"))
+    toast.wait_for(timeout=60_000)
+    backfill_id = re.search(r"Created backfill (\w+)", toast.inner_text()).group(1)
+
+    def finished():
+        done = runs(instance.gql, {"dagster/backfill": backfill_id})
+        over = len(done) == 2 and all(r["status"] in TERMINAL for r in done)
+        return over and backfill_status(instance.gql, backfill_id) != "REQUESTED" and done
+
+    done = wait_until("the UI backfill", finished, 600, instance.home / "daemon.log")
+    assert backfill_status(instance.gql, backfill_id) == "COMPLETED_SUCCESS"
+    assert sorted(partition_of(r) for r in done) == [str(THURSDAY), str(FRIDAY)]
+    assert {r["status"] for r in done} == {"SUCCESS"}
+    assert {r["jobName"] for r in done} == {"daily_chain"}
