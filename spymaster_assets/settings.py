@@ -75,7 +75,8 @@ class SpymasterConfig(dg.ConfigurableResource):
 
     # Operations
     mbp_chunk_records: int = Field(
-        1_000_000, description="MBP-10 records decoded per chunk (memory vs. overhead)."
+        100_000,
+        description="MBP-10 records decoded per chunk (37 MB of buffer; one parquet row group).",
     )
 
     @property

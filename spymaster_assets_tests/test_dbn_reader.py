@@ -15,6 +15,7 @@ from spymaster_assets.market.dbn_reader import (
     open_dbn,
     read_all_records,
 )
+from spymaster_assets.market.dbn_stream import iter_record_chunks
 from spymaster_assets.market.errors import RawDataError
 
 SINGLE_SCHEMA_GLBX = [
@@ -163,3 +164,64 @@ def test_missing_and_empty_files(tmp_path):
     junk.write_bytes(b"hello world, not a DBN file")
     with pytest.raises(RawDataError, match="not a DBN file"):
         open_dbn(junk, "trades", day)
+
+
+# The streaming decoder of the bronze path (market/dbn_stream.py) against the official client.
+STREAMED = [n for n in SINGLE_SCHEMA_GLBX if ".trades." in n or ".mbp-10." in n or "_trades_" in n]
+
+
+@pytest.mark.parametrize("chunk_records", [1, 3, 1000])
+@pytest.mark.parametrize("name", STREAMED)
+def test_the_chunked_decoder_returns_exactly_the_official_records(
+    external_dir, name, chunk_records
+):
+    path = external_dir / name
+    official = db.DBNStore.from_file(path)
+    expected = official.to_ndarray()
+    schema = str(official.metadata.schema)
+    chunks = [c.copy() for c in iter_record_chunks(path, file_day(official), schema, chunk_records)]
+    assert all(0 < len(c) <= chunk_records for c in chunks)
+    got = np.concatenate(chunks)
+    assert got.dtype == expected.dtype
+    assert got.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("chunk_records", [997, 10_000, 1 << 20])
+@pytest.mark.parametrize("schema", ["trades", "mbp-10"])
+def test_the_chunked_decoder_matches_the_official_client_on_generated_days(
+    sample_root, schema, chunk_records
+):
+    from spymaster_assets.paths import DataLayout
+
+    from .conftest import SAMPLE_DAY
+
+    path = DataLayout(sample_root).dbn_path(schema, SAMPLE_DAY)
+    expected = db.DBNStore.from_file(path).to_ndarray()
+    got = np.concatenate(
+        [c.copy() for c in iter_record_chunks(path, SAMPLE_DAY, schema, chunk_records)]
+    )
+    assert len(got) == len(expected) > chunk_records or chunk_records == 1 << 20
+    assert got.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("cut", [0.5, -1, -4])
+def test_the_chunked_decoder_refuses_a_cut_file_even_at_a_record_boundary(
+    sample_root, tmp_path, cut
+):
+    from spymaster_assets.paths import DataLayout
+
+    from .conftest import SAMPLE_DAY
+
+    good = DataLayout(sample_root).dbn_path("trades", SAMPLE_DAY).read_bytes()
+    end = int(len(good) * cut) if cut > 0 else len(good) + cut
+    path = tmp_path / "cut.trades.dbn.zst"
+    path.write_bytes(good[:end])
+    with pytest.raises(RawDataError, match="truncated"):
+        for _ in iter_record_chunks(path, SAMPLE_DAY, "trades", 1000):
+            pass
+
+
+def test_the_chunked_decoder_refuses_records_of_another_schema(external_dir):
+    path = external_dir / "databento-python/test_data.mbp-10.dbn.zst"
+    with pytest.raises(RawDataError, match="not a trades record"):
+        list(iter_record_chunks(path, dt.date(2020, 12, 28), "trades", 10))

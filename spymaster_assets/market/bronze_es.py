@@ -10,27 +10,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
+from spymaster_assets.market.book_columns import book_columns
 from spymaster_assets.market.dbn_format import (
-    BOOK_KINDS,
     F_LAST,
     N_LEVELS,
     PRICE_SCALE,
     UNDEF_PRICE,
     level_field,
 )
-from spymaster_assets.market.dbn_reader import (
-    instrument_symbols,
-    iter_records,
-    open_dbn,
-    read_all_records,
-)
+from spymaster_assets.market.dbn_reader import instrument_symbols, open_dbn
+from spymaster_assets.market.dbn_stream import iter_record_chunks, read_all
 from spymaster_assets.market.errors import RawDataError
 from spymaster_assets.market.front_month import FrontMonth, NoFrontMonthError, choose_front_month
 from spymaster_assets.market.trading_calendar import SessionWindows
@@ -38,6 +36,14 @@ from spymaster_assets.schemas.bronze import ES_MBP10
 from spymaster_assets.schemas.columns import empty_frame
 
 PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "write_statistics": True}
+# The book is the one large table: fast lz4 pages, dictionaries only for the two code columns,
+# statistics on the time columns so readers skip row groups outside their time windows (one row
+# group per decoded chunk).
+MBP10_PARQUET = {
+    "compression": "lz4",
+    "use_dictionary": ["action", "side"],
+    "write_statistics": ["ts_event", "ts_recv"],
+}
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,7 @@ def bronze_trades(
 ) -> TradesResult:
     """Front-month trades of the day; fails if the front month is not clearly dominant."""
     store = open_dbn(path, "trades", trading_day)
-    records = read_all_records(store, path, trading_day)
+    records = read_all(path, trading_day, "trades")
     try:
         front = choose_front_month(
             records["instrument_id"],
@@ -143,25 +149,48 @@ def bronze_trades(
     )
 
 
-def mbp10_frame(records: np.ndarray) -> pl.DataFrame:
-    columns: dict[str, object] = {
-        "ts_event": records["ts_event"].astype(np.int64),
-        "ts_recv": records["ts_recv"].astype(np.int64),
-        "sequence": records["sequence"].astype(np.int64),
-        "action": records["action"].astype("U1"),
-        "side": records["side"].astype("U1"),
-        "depth": records["depth"].astype(np.uint8),
-        "price": _prices(records["price"]),
-        "size": records["size"].astype(np.uint32),
-        "flags": records["flags"].astype(np.uint8),
+def _char_column(codes: np.ndarray) -> pa.Array:
+    """A one-character string column from uint8 codes, without a Python object per row."""
+    offsets = np.arange(len(codes) + 1, dtype=np.int32)
+    return pa.StringArray.from_buffers(len(codes), pa.py_buffer(offsets), pa.py_buffer(codes))
+
+
+@dataclass
+class BookChunk:
+    table: pa.Table
+    crossed: int
+    locked: int
+    errors: list[str]
+
+
+def mbp10_chunk(records: np.ndarray, rows: np.ndarray) -> BookChunk:
+    """The kept rows of one chunk as an Arrow table in the bronze schema's column order, the
+    book state counts, and the schema's value rules checked on the raw integers."""
+    c = book_columns(records, rows)
+    columns: dict[str, pa.Array] = {
+        "ts_event": pa.array(c.ts_event),
+        "ts_recv": pa.array(c.ts_recv),
+        "sequence": pa.array(c.sequence),
+        "action": _char_column(c.action),
+        "side": _char_column(c.side),
+        "depth": pa.array(c.depth),
+        "price": pa.array(c.price, mask=c.price_null),
+        "size": pa.array(c.size),
+        "flags": pa.array(c.flags),
     }
     for k in range(N_LEVELS):
-        for kind in BOOK_KINDS:
-            name = level_field(kind, k)
-            columns[name] = (
-                _prices(records[name]) if kind.endswith("_px") else records[name].astype(np.uint32)
+        for j, side in enumerate(("bid", "ask")):
+            col = 2 * k + j
+            columns[level_field(f"{side}_px", k)] = pa.array(
+                c.level_px[col], mask=c.level_null[col]
             )
-    return pl.DataFrame(columns)
+        for j, side in enumerate(("bid", "ask")):
+            columns[level_field(f"{side}_sz", k)] = pa.array(c.level_sz[2 * k + j])
+        for j, side in enumerate(("bid", "ask")):
+            columns[level_field(f"{side}_ct", k)] = pa.array(c.level_ct[2 * k + j])
+    problems = {k: v for k, v in c.issues.items() if k not in ("crossed", "locked") and v}
+    errors = [f"{name}: {count} rows" for name, count in problems.items()]
+    return BookChunk(pa.table(columns), c.issues["crossed"], c.issues["locked"], errors)
 
 
 @dataclass
@@ -197,41 +226,47 @@ def bronze_mbp10(
     progress: Callable[[int], None] | None = None,
 ) -> Mbp10Result:
     """Stream the day's MBP-10 file into `out_path` (parquet): chosen contract, F_LAST, window."""
-    store = open_dbn(path, "mbp-10", trading_day)
+    open_dbn(path, "mbp-10", trading_day)  # metadata: dataset, schema, date
     result = Mbp10Result()
     writer: pq.ParquetWriter | None = None
     last_recv: int | None = None
     last_key: tuple[int, int] | None = None
     in_order = True
+    # Parquet encoding runs in a second thread (pyarrow releases the GIL) while the next chunk
+    # is decompressed and gathered: at most one chunk waits, so memory stays bounded.
+    encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mbp10-parquet")
+    pending: Future | None = None
     try:
-        for chunk in iter_records(store, path, trading_day, chunk_records):
+        for chunk in iter_record_chunks(path, trading_day, "mbp-10", chunk_records):
             result.records_read += len(chunk)
             result.out_of_order_recv += _decreases(chunk["ts_recv"], last_recv)
             last_recv = int(chunk["ts_recv"][-1]) if len(chunk) else last_recv
             ours = chunk["instrument_id"] == instrument_id
-            result.instrument_records += int(ours.sum())
+            result.instrument_records += int(np.count_nonzero(ours))
             in_window = ours & window.mask(chunk["ts_event"])
             complete = (chunk["flags"] & F_LAST) != 0
-            result.dropped_not_last += int((in_window & ~complete).sum())
-            kept = chunk[in_window & complete]
-            if len(kept) == 0:
+            result.dropped_not_last += int(np.count_nonzero(in_window & ~complete))
+            rows = np.flatnonzero(in_window & complete)
+            if len(rows) == 0:
                 continue
-            ts, seq = kept["ts_event"].astype(np.int64), kept["sequence"].astype(np.int64)
+            ts = chunk["ts_event"][rows].view(np.int64)
+            seq = chunk["sequence"][rows].astype(np.int64)
             if last_key is not None and (int(ts[0]), int(seq[0])) < last_key:
                 in_order = False
             if np.any((np.diff(ts) < 0) | ((np.diff(ts) == 0) & (np.diff(seq) < 0))):
                 in_order = False
             last_key = (int(ts[-1]), int(seq[-1]))
-            frame = mbp10_frame(kept)
-            crossed, locked = _book_state_counts(frame)
-            result.crossed_books += crossed
-            result.locked_books += locked
-            result.schema_errors.extend(validate(frame))
-            table = frame.to_arrow()
+            books = mbp10_chunk(chunk, rows)
+            result.crossed_books += books.crossed
+            result.locked_books += books.locked
+            result.schema_errors.extend(books.errors)
             if writer is None:
-                writer = pq.ParquetWriter(out_path, table.schema, **PARQUET_OPTIONS)
-            writer.write_table(table)
-            result.rows_written += len(kept)
+                result.schema_errors.extend(validate(pl.from_arrow(books.table.slice(0, 1000))))
+                writer = pq.ParquetWriter(out_path, books.table.schema, **MBP10_PARQUET)
+            if pending is not None:
+                pending.result()
+            pending = encoder.submit(writer.write_table, books.table)
+            result.rows_written += len(rows)
             result.first_ts = (
                 int(ts.min()) if result.first_ts is None else min(result.first_ts, int(ts.min()))
             )
@@ -240,11 +275,14 @@ def bronze_mbp10(
             )
             if progress:
                 progress(result.records_read)
+        if pending is not None:
+            pending.result()
     finally:
+        encoder.shutdown(wait=True)
         if writer is not None:
             writer.close()
     if writer is None:
-        pq.write_table(empty_frame(ES_MBP10).to_arrow(), out_path, **PARQUET_OPTIONS)
+        pq.write_table(empty_frame(ES_MBP10).to_arrow(), out_path, **MBP10_PARQUET)
     elif not in_order:
         # Rare: ts_event not monotone in file order. Re-sort on disk, stable on file order.
         resorted = out_path.with_name(out_path.name + ".sorted")

@@ -19,6 +19,7 @@ RTYPE_TRADES = int(databento_dbn.RType.MBP_0.value)
 RTYPE_MBP10 = int(databento_dbn.RType.MBP_10.value)
 
 SCHEMA_DTYPES = {"trades": TRADE_DTYPE, "mbp-10": MBP10_DTYPE}
+SCHEMA_RTYPES = {"trades": RTYPE_TRADES, "mbp-10": RTYPE_MBP10}
 
 
 def level_field(kind: str, level: int) -> str:
