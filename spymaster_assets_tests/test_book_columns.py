@@ -43,6 +43,9 @@ def random_records(seed: int, n: int) -> np.ndarray:
         for kind in BOOK_KINDS:
             name = level_field(kind, k)
             rec[name] = prices() if kind.endswith("_px") else rng.integers(0, 2**32, n)
+        for side in ("bid", "ask"):  # most empty levels have no size, as in Databento's books
+            empty = rec[level_field(f"{side}_px", k)] == UNDEF_PRICE
+            rec[level_field(f"{side}_sz", k)][empty & (rng.random(n) < 0.7)] = 0
     return rec
 
 
@@ -97,3 +100,10 @@ def test_book_columns_equal_the_field_by_field_reference(seed, n, keep):
     bad_action = int((~np.isin(sub["action"], [c.encode() for c in "ACMTFRN"])).sum())
     assert errors.get("unknown_action", "0 rows") == f"{bad_action} rows"
     assert errors.get("depth_out_of_range", "0 rows") == f"{int((sub['depth'] >= 10).sum())} rows"
+    sized_empty = np.zeros(len(sub), bool)
+    for k in range(N_LEVELS):
+        for side in ("bid", "ask"):
+            empty = sub[level_field(f"{side}_px", k)] == UNDEF_PRICE
+            sized_empty |= empty & (sub[level_field(f"{side}_sz", k)] != 0)
+    sized_empty = int(sized_empty.sum())
+    assert errors.get("size_on_empty_level", "0 rows") == f"{sized_empty} rows"

@@ -3,7 +3,8 @@
 A decoded chunk is a buffer of fixed 368-byte records. Gathering the kept rows field by field
 reads the buffer 69 times with a stride; this kernel reads each kept record once and writes
 every column, converting prices to ES points with a null mask, and counts on the way what the
-bronze checks need (off-grid prices, crossed and locked books, unknown codes).
+bronze checks need (off-grid prices, sizes on empty levels, crossed and locked books, unknown
+codes).
 
 Record layout (little-endian 64-bit words, the same in DBN v1-v3; `dbn_format.MBP10_DTYPE`):
 w0 header, w1 ts_event, w2 price, w3 size | action << 32 | side << 40 | flags << 48 |
@@ -26,7 +27,8 @@ VALID_ACTIONS = b"ACMTFRN"
 VALID_SIDES = b"ABN"
 # Issue counters, in this order.
 ISSUES = ("ts_event_not_positive", "ts_recv_not_positive", "unknown_action", "unknown_side",
-          "depth_out_of_range", "price_off_grid", "crossed", "locked")  # fmt: skip
+          "depth_out_of_range", "price_off_grid", "size_on_empty_level", "crossed",
+          "locked")  # fmt: skip
 
 
 @dataclass
@@ -88,6 +90,7 @@ def _gather(words, rows, actions, sides, ts_event, ts_recv, sequence, price, pri
         if d >= 10:
             issues[4] += 1
         sequence[i] = (words[r, 5] >> 32) & low32
+        sized_empty = False
         for k in range(10):
             base = 6 + 4 * k
             for j in range(2):  # bid, ask
@@ -103,17 +106,26 @@ def _gather(words, rows, actions, sides, ts_event, ts_recv, sequence, price, pri
                         issues[5] += 1
             sz = words[r, base + 2]
             ct = words[r, base + 3]
-            level_sz[2 * k, i] = sz & low32
-            level_sz[2 * k + 1, i] = (sz >> 32) & low32
+            bid_sz = sz & low32
+            ask_sz = (sz >> 32) & low32
+            # Databento's empty levels carry size 0: book depth is then a plain sum of sizes
+            if (words[r, base] == UNDEF_PRICE and bid_sz != 0) or (
+                words[r, base + 1] == UNDEF_PRICE and ask_sz != 0
+            ):
+                sized_empty = True
+            level_sz[2 * k, i] = bid_sz
+            level_sz[2 * k + 1, i] = ask_sz
             level_ct[2 * k, i] = ct & low32
             level_ct[2 * k + 1, i] = (ct >> 32) & low32
+        if sized_empty:
+            issues[6] += 1
         bid = words[r, 6]
         ask = words[r, 7]
         if bid != UNDEF_PRICE and ask != UNDEF_PRICE:
             if bid > ask:
-                issues[6] += 1
-            elif bid == ask:
                 issues[7] += 1
+            elif bid == ask:
+                issues[8] += 1
 
 
 def book_columns(records: np.ndarray, rows: np.ndarray) -> BookColumns:

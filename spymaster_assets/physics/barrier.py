@@ -74,6 +74,47 @@ def _traded(tr_ts, tr_px, tr_sz, tr_side, t0, t1, price, aggressor) -> int:
 
 
 @njit(cache=True)
+def _mean_and_quantile(values: np.ndarray, q: float) -> tuple[float, float]:
+    """Mean and numpy's linear-interpolation quantile of non-negative integers.
+
+    A lookback holds hundreds of thousands of books and days have hundreds of signals, so
+    sorting each lookback dominates; integer depths have a small range, so count instead."""
+    n = values.shape[0]
+    lo = values.min()
+    span = values.max() - lo + 1
+    total = 0.0
+    for v in values:
+        total += v
+    mean = total / n
+    if span > 4 * n + 4096:
+        return mean, np.quantile(values.astype(np.float64), q)
+    counts = np.zeros(span, np.int64)
+    for v in values:
+        counts[v - lo] += 1
+    pos = q * (n - 1)
+    k = int(np.floor(pos))
+    t = pos - k
+    below = lo  # the values of rank k and k + 1 (the same when k is the last rank)
+    above = lo
+    found_below = False
+    seen = 0
+    for j in range(span):
+        seen += counts[j]
+        if not found_below and seen > k:
+            below = j + lo
+            found_below = True
+        if found_below and (seen > k + 1 or k + 1 >= n):
+            above = j + lo
+            break
+    a = float(below)
+    b = float(above)
+    # numpy's _lerp: the same rounding as np.quantile(method="linear")
+    if t >= 0.5:
+        return mean, b - (b - a) * (1.0 - t)
+    return mean, a + (b - a) * t
+
+
+@njit(cache=True)
 def barrier_kernel(
     book_ts,
     bid_px,
@@ -84,6 +125,9 @@ def barrier_kernel(
     tr_px,
     tr_sz,
     tr_side,
+    dep_ts,
+    bid_depth,
+    ask_depth,
     sig_ts,
     level_ticks,
     is_up,
@@ -107,9 +151,9 @@ def barrier_kernel(
     """Prices are integer ES ticks (level_ticks may fall between ticks); outputs per signal."""
     for i in range(len(sig_ts)):
         if is_up[i]:
-            px, sz, aggressor = ask_px, ask_sz, BUY
+            px, sz, aggressor, side_depth = ask_px, ask_sz, BUY, ask_depth
         else:
-            px, sz, aggressor = bid_px, bid_sz, SELL
+            px, sz, aggressor, side_depth = bid_px, bid_sz, SELL, bid_depth
         zlo = level_ticks[i] - zone_ticks
         zhi = level_ticks[i] + zone_ticks
         a = 0
@@ -143,18 +187,10 @@ def barrier_kernel(
         filled[i] = f
         depth[i] = _zone_depth(px, sz, w1 - 1, zlo, zhi) if w1 > w0 else -1
         # causal baseline: defending-side 10-level depth over the lookback before ts
-        b0 = np.searchsorted(book_ts, sig_ts[i] - lookback_ns, side="left")
-        n_base = w0 - b0
-        if n_base > 0:
-            depths = np.empty(n_base)
-            for r in range(b0, w0):
-                total = 0
-                for k in range(px.shape[1]):
-                    if px[r, k] != NO_PRICE:
-                        total += sz[r, k]
-                depths[r - b0] = total
-            baseline[i] = depths.mean()
-            weak_floor[i] = np.quantile(depths, weak_pct)
+        b0 = np.searchsorted(dep_ts, sig_ts[i] - lookback_ns, side="left")
+        b1 = np.searchsorted(dep_ts, sig_ts[i], side="left")
+        if b1 > b0:
+            baseline[i], weak_floor[i] = _mean_and_quantile(side_depth[b0:b1], weak_pct)
         else:
             baseline[i] = np.nan
             weak_floor[i] = np.nan
@@ -180,21 +216,77 @@ def barrier_kernel(
             state[i] = NEUTRAL
 
 
-def book_arrays(books: pl.DataFrame, tick: float) -> tuple[np.ndarray, ...]:
-    """(ts, bid_px, bid_sz, ask_px, ask_sz) with prices as integer ticks, NO_PRICE when empty."""
+@dataclass
+class BookArrays:
+    """Complete books as integer arrays: prices in ES ticks (NO_PRICE when empty), sizes."""
 
-    def prices(side: str) -> np.ndarray:
-        cols = [level_field(f"{side}_px", k) for k in range(N_LEVELS)]
-        arr = books.select(cols).to_numpy()
-        return np.where(np.isnan(arr), NO_PRICE, np.round(np.nan_to_num(arr) / tick)).astype(
-            np.int64
-        )
+    ts: np.ndarray  # int64, ascending
+    bid_px: np.ndarray  # (n, N_LEVELS) int32
+    bid_sz: np.ndarray
+    ask_px: np.ndarray
+    ask_sz: np.ndarray
 
-    def sizes(side: str) -> np.ndarray:
-        cols = [level_field(f"{side}_sz", k) for k in range(N_LEVELS)]
-        return books.select(cols).to_numpy().astype(np.int64)
+    @classmethod
+    def allocate(cls, n: int) -> BookArrays:
+        return cls(np.zeros(n, np.int64), *(np.zeros((n, N_LEVELS), np.int32) for _ in range(4)))
 
-    return books["ts_event"].to_numpy(), prices("bid"), sizes("bid"), prices("ask"), sizes("ask")
+
+BOOK_FIELDS = ("ts", "bid_px", "bid_sz", "ask_px", "ask_sz")
+
+
+@dataclass
+class Depths:
+    """Each book's 10-level depth per side (the sizes of listed levels), for the baseline."""
+
+    ts: np.ndarray  # int64, ascending
+    bid: np.ndarray  # int64
+    ask: np.ndarray
+
+
+@njit(cache=True)
+def _to_ticks(prices, sizes, tick, px_out, sz_out, offset):
+    """(N_LEVELS, n) price and size columns into rows offset.. of the (rows, N_LEVELS) arrays."""
+    for r in range(prices.shape[1]):
+        for k in range(prices.shape[0]):
+            p = prices[k, r]
+            px_out[offset + r, k] = NO_PRICE if np.isnan(p) else np.int32(round(p / tick))
+            sz_out[offset + r, k] = sizes[k, r]
+
+
+def fill_book_arrays(books: pl.DataFrame, tick: float, out: BookArrays, offset: int) -> None:
+    """Write the books of `books` (bronze MBP-10 columns) into `out` from row `offset` on."""
+    n = books.height
+    out.ts[offset : offset + n] = books["ts_event"].to_numpy()
+    for side, px_out, sz_out in (("bid", out.bid_px, out.bid_sz), ("ask", out.ask_px, out.ask_sz)):
+        prices = np.empty((N_LEVELS, n))
+        sizes = np.empty((N_LEVELS, n), np.int64)
+        for k in range(N_LEVELS):
+            prices[k] = books[level_field(f"{side}_px", k)].cast(pl.Float64).to_numpy()
+            sizes[k] = books[level_field(f"{side}_sz", k)].to_numpy()
+        _to_ticks(prices, sizes, tick, px_out, sz_out, offset)
+
+
+def book_arrays(books: pl.DataFrame, tick: float) -> BookArrays:
+    out = BookArrays.allocate(books.height)
+    fill_book_arrays(books, tick, out, 0)
+    return out
+
+
+def depth_expr(side: str) -> pl.Expr:
+    """A book's 10-level depth on one side. Bronze guarantees empty levels carry size 0, so the
+    sum of sizes is the size of the listed levels, without reading the price columns."""
+    return pl.sum_horizontal(
+        pl.col(level_field(f"{side}_sz", k)).cast(pl.Int64) for k in range(N_LEVELS)
+    ).alias(f"{side}_depth")
+
+
+def depths_of(books: pl.DataFrame) -> Depths:
+    frame = books.select("ts_event", depth_expr("bid"), depth_expr("ask"))
+    return Depths(
+        frame["ts_event"].to_numpy().astype(np.int64),
+        frame["bid_depth"].to_numpy().astype(np.int64),
+        frame["ask_depth"].to_numpy().astype(np.int64),
+    )
 
 
 def trade_arrays(trades: pl.DataFrame, tick: float) -> tuple[np.ndarray, ...]:
@@ -209,12 +301,19 @@ def trade_arrays(trades: pl.DataFrame, tick: float) -> tuple[np.ndarray, ...]:
 
 def barrier_physics(
     touches: pl.DataFrame,
-    books: pl.DataFrame,
+    books: pl.DataFrame | BookArrays,
     trades: pl.DataFrame,
     params: BarrierParams,
     es_spy_ratio: float,
     tick: float,
+    depths: Depths | None = None,
 ) -> pl.DataFrame:
+    """Barrier columns per touch. `books` must hold every book inside each touch's window and
+    `depths` every book of each lookback (both default to the same full frame of books)."""
+    if isinstance(books, pl.DataFrame):
+        depths = depths if depths is not None else depths_of(books)
+        books = book_arrays(books, tick)
+    assert depths is not None, "pass the lookback depths with window-only books"
     n = touches.height
     out = {
         "added": np.zeros(n, np.int64),
@@ -227,8 +326,11 @@ def barrier_physics(
         "ratio": np.zeros(n),
     }
     barrier_kernel(
-        *book_arrays(books, tick),
+        *(getattr(books, f) for f in BOOK_FIELDS),
         *trade_arrays(trades, tick),
+        depths.ts,
+        depths.bid,
+        depths.ask,
         touches["ts_ns"].to_numpy(),
         touches["level_price"].to_numpy() * es_spy_ratio / tick,
         (touches["direction"] == "UP").to_numpy(),

@@ -12,16 +12,13 @@ from spymaster_assets.defs.resources import trading_day_of
 from spymaster_assets.defs.silver.checks import TOUCHES, same_keys
 from spymaster_assets.market.trading_calendar import NS_PER_SECOND, session_windows
 from spymaster_assets.physics.barrier import BarrierParams
+from spymaster_assets.physics.book_windows import read_window_books
 from spymaster_assets.physics.fuel import FuelParams
 from spymaster_assets.physics.option_flow import FlowParams
 from spymaster_assets.physics.tape import TapeParams
 from spymaster_assets.schemas import silver as schemas
 from spymaster_assets.schemas.columns import dtypes
 from spymaster_assets.settings import SpymasterConfig
-
-MBP_COLUMNS = ["ts_event"] + [
-    f"{s}_{k}_{i:02d}" for s in ("bid", "ask") for k in ("px", "sz") for i in range(10)
-]
 
 
 @silver_asset(
@@ -95,16 +92,14 @@ def barrier_physics(
     signals = touches.collect()
     window_ns = int(settings.barrier_window_s * NS_PER_SECOND)
     lookback_ns = int(settings.weak_lookback_s * NS_PER_SECOND)
-    # Only the books the windows and their lookbacks can reach, and only the columns used.
-    lo, hi = windows.rth_open_ns - lookback_ns, windows.rth_close_ns + window_ns
-    book_frame = (
-        books.select(MBP_COLUMNS)
-        .filter(pl.col("ts_event").is_between(lo, hi, closed="left"))
-        .collect()
+    # Only the books inside the touch windows, and one depth per book over the lookbacks.
+    window_books = read_window_books(
+        books, signals["ts_ns"].to_numpy(), window_ns, lookback_ns, settings.es_tick
     )
+    lo = windows.rth_open_ns - lookback_ns
     trades = (
         es_trades.select("ts_event", "price", "size", "side")
-        .filter(pl.col("ts_event").is_between(lo, hi, closed="left"))
+        .filter(pl.col("ts_event").is_between(lo, windows.rth_close_ns + window_ns, closed="left"))
         .collect()
     )
     params = BarrierParams(
@@ -118,7 +113,13 @@ def barrier_physics(
         ratio_cap=settings.replenishment_ratio_cap,
     )
     frame = kernels.barrier(
-        signals, book_frame, trades, params, settings.es_spy_ratio, settings.es_tick
+        signals,
+        window_books.books,
+        trades,
+        params,
+        settings.es_spy_ratio,
+        settings.es_tick,
+        depths=window_books.depths,
     )
     frame = frame.cast(dtypes(schemas.BARRIER_PHYSICS))
     results = [
@@ -132,7 +133,9 @@ def barrier_physics(
     yield from emit(
         frame,
         results,
-        books_read=book_frame.height,
+        window_books=len(window_books.books.ts),
+        lookback_books=len(window_books.depths.ts),
+        merged_windows=window_books.windows,
         barrier_states=dg.MetadataValue.json(counts_by(frame, "barrier_state")),
     )
 

@@ -1,0 +1,126 @@
+"""Windowed book reads give barrier physics exactly what the whole book gives it."""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spymaster_assets.physics.barrier import (
+    BarrierParams,
+    _mean_and_quantile,
+    barrier_physics,
+    book_arrays,
+    depths_of,
+)
+from spymaster_assets.physics.book_windows import inside, merged_windows, read_window_books
+from spymaster_assets_tests.test_physics_kernels import book_frame, trade_frame
+
+S = 10**9
+T0 = 1_763_650_000 * S
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 500), max_size=30), st.integers(1, 60))
+def test_merged_windows_cover_exactly_the_union_of_windows(starts, length):
+    windows = merged_windows(np.array(starts, np.int64), length)
+    assert (windows[1:, 0] > windows[:-1, 1]).all()  # disjoint, sorted, not touching
+    probe = np.arange(-5, 600)
+    expected = np.array([any(s <= t < s + length for s in starts) for t in probe])
+    assert (inside(probe, windows) == expected).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 3000), min_size=1, max_size=400),
+    st.floats(0.0, 1.0),
+)
+def test_counting_quantile_is_numpys_linear_quantile(values, q):
+    arr = np.array(values, np.int64)
+    mean, quantile = _mean_and_quantile(arr, q)
+    assert quantile == np.quantile(arr.astype(np.float64), q)
+    assert mean == np.float64(arr.sum()) / len(arr)
+
+
+def test_counting_quantile_falls_back_on_a_wide_range():
+    arr = np.array([0, 10**9, 7, 3], np.int64)
+    assert _mean_and_quantile(arr, 0.2)[1] == np.quantile(arr.astype(np.float64), 0.2)
+
+
+def random_session(seed: int):
+    """A few hundred books and trades over ten minutes, and signals at random instants."""
+    rng = np.random.default_rng(seed)
+    books, ts = [], T0
+    for _ in range(int(rng.integers(50, 300))):
+        ts += int(rng.integers(1, 4 * S))
+        mid = 4000 + int(rng.integers(-6, 7))
+        bids = {(mid - k) * 0.25: int(rng.integers(1, 150)) for k in range(1, 11)}
+        asks = {
+            (mid + k) * 0.25: int(rng.integers(1, 150)) for k in range(0, 10) if rng.random() > 0.1
+        }
+        books.append((ts, bids, asks))
+    trades = sorted(
+        (
+            T0 + int(rng.integers(0, ts - T0)),
+            (4000 + int(rng.integers(-8, 9))) * 0.25,
+            int(rng.integers(1, 60)),
+            str(rng.choice(["A", "B", "N"])),
+        )
+        for _ in range(int(rng.integers(0, 200)))
+    )
+    n = int(rng.integers(1, 12))
+    touches = pl.DataFrame(
+        {
+            "ts_ns": np.sort(T0 + rng.integers(0, ts - T0, n)),
+            "level_price": 100.0 + rng.integers(-3, 4, n) * 0.025,
+            "direction": rng.choice(["UP", "DOWN"], n),
+        }
+    )
+    return book_frame(books), trade_frame(trades), touches, rng
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 50))
+def test_window_books_give_the_same_barrier_physics_as_the_whole_book(seed, batch_rows):
+    books, trades, touches, rng = random_session(seed)
+    params = BarrierParams(
+        int(rng.integers(5, 90)) * S,
+        int(rng.integers(5, 200)) * S,
+        8,
+        float(rng.integers(10, 200)),
+        0.3,
+        1.5,
+        0.2,
+        1e6,
+    )
+    whole = barrier_physics(touches, books, trades, params, 10.0, 0.25)
+    read = read_window_books(
+        books.lazy(),
+        touches["ts_ns"].to_numpy(),
+        params.window_ns,
+        params.lookback_ns,
+        0.25,
+        batch_rows=batch_rows,
+    )
+    windowed = barrier_physics(touches, read.books, trades, params, 10.0, 0.25, depths=read.depths)
+    assert windowed.equals(whole)
+    # only books inside a window were converted, and every one of them
+    windows = merged_windows(touches["ts_ns"].to_numpy(), params.window_ns)
+    in_windows = books.filter(pl.Series(inside(books["ts_event"].to_numpy(), windows)))
+    full = book_arrays(in_windows, 0.25)
+    assert (read.books.ts == full.ts).all() and (read.books.ask_px == full.ask_px).all()
+    assert (read.books.bid_sz == full.bid_sz).all()
+    assert read.windows == len(windows)
+    assert 1 <= read.scans <= len(windows)
+    # depths are read for the lookback span only
+    lookback_start = touches["ts_ns"].min() - params.lookback_ns
+    assert read.depths.ts.min(initial=2**62) >= lookback_start
+    span = depths_of(books.filter(pl.col("ts_event") >= lookback_start))
+    assert (read.depths.bid[: len(span.bid)] == span.bid[: len(read.depths.bid)]).all()
+
+
+def test_no_signals_read_no_books():
+    books, _, _, _ = random_session(3)
+    read = read_window_books(books.lazy(), np.zeros(0, np.int64), 60 * S, 1800 * S, 0.25)
+    assert len(read.books.ts) == 0 and read.scans == 0 and read.windows == 0
