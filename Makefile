@@ -22,7 +22,7 @@ SAMPLE_PROFILE ?= demo
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test browser lint format ui clean-lake
+.PHONY: setup demo test bench browser lint format ui clean-lake
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.tools
@@ -46,6 +46,11 @@ demo: setup
 
 test: setup browser
 	SPYMASTER_CHROMIUM=$(CHROMIUM) $(UV) run pytest
+
+# The per-day chain against the decompression floor (docs/performance.md). The full-profile
+# sample days are generated once under $(SPYMASTER_DATA_DIR)/bench/ (a few minutes) and reused.
+bench: setup
+	$(UV) run spymaster bench --write-docs $(BENCH_ARGS)
 
 browser: $(CHROMIUM)
 

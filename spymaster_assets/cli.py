@@ -80,6 +80,13 @@ def main() -> None:
     default=None,
     help="Chance that price reacts (bounce or break) when it reaches a whole SPY dollar [0.45].",
 )
+@click.option(
+    "--volume",
+    type=click.FloatRange(0.01, 10.0),
+    default=1.0,
+    show_default=True,
+    help="Scale the profile's book events and option trades (the benchmark uses 0.25 to 2).",
+)
 @click.option("--force", is_flag=True, help="Regenerate days whose files already exist.")
 @_data_dir_option
 def sample_data(
@@ -88,6 +95,7 @@ def sample_data(
     profile: str,
     seed: int,
     reaction_strength: float | None,
+    volume: float,
     force: bool,
     data_dir: Path | None,
 ) -> None:
@@ -106,7 +114,7 @@ def sample_data(
             click.echo(f"{day}: raw files already present, skipped (use --force to regenerate)")
             continue
         generated = generate_day(
-            day, root, profile=profile, seed=seed, shape=shape, progress=click.echo
+            day, root, profile=profile, seed=seed, shape=shape, progress=click.echo, volume=volume
         )
         counts = ", ".join(f"{k} {v:,}" for k, v in generated.records.items())
         click.echo(f"{day}: wrote {counts} records in {generated.seconds:.1f}s")
@@ -243,6 +251,64 @@ def materialize(date, start, end, all_, select, data_dir) -> None:
     if failed:
         click.echo(f"{len(failed)} of {len(runs)} runs failed: {', '.join(failed)}", err=True)
         sys.exit(1)
+
+
+def _scales(text: str) -> tuple[float, ...]:
+    try:
+        scales = tuple(sorted({float(x) for x in text.split(",") if x.strip()}))
+    except ValueError as exc:
+        raise click.BadParameter(f"--scales: {exc}") from exc
+    if 1.0 not in scales or any(s <= 0 for s in scales):
+        raise click.BadParameter("--scales: positive numbers that include 1, e.g. 0.25,0.5,1,2")
+    return scales
+
+
+@main.command()
+@click.option("--day", default="2025-11-20", show_default=True, help="The sample day to run.")
+@click.option(
+    "--scales", default="0.25,0.5,1,2", show_default=True, help="Volumes to run the chain at."
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["full", "demo"]),
+    default="full",
+    show_default=True,
+    help="Sample profile of the day (the targets are stated for full; demo is a quick check).",
+)
+@click.option("--no-baseline", is_flag=True, help="Skip the naive DBNStore.to_df() baseline.")
+@click.option("--no-dagster-path", is_flag=True, help="Skip `spymaster materialize --date`.")
+@click.option(
+    "--results-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=REPO_ROOT / "bench" / "results",
+    show_default=True,
+)
+@click.option("--write-docs", is_flag=True, help="Also write the markdown to docs/performance.md.")
+@_data_dir_option
+def bench(
+    day, scales, profile, no_baseline, no_dagster_path, results_dir, write_docs, data_dir
+) -> None:
+    """Time the per-day chain on a sample day against the decompression floor.
+
+    The sample days (one per volume) are generated once under DATA_DIR/bench/ and reused."""
+    from spymaster_assets.bench.report import markdown, write_report
+    from spymaster_assets.bench.run import BenchOptions, run_bench
+
+    options = BenchOptions(
+        data_dir=_use_data_dir(data_dir),
+        day=_parse_day(day),
+        scales=_scales(scales),
+        profile=profile,
+        baseline=not no_baseline,
+        dagster_path=not no_dagster_path,
+        results_dir=results_dir,
+        docs_path=REPO_ROOT / "docs" / "performance.md" if write_docs else None,
+    )
+    report = run_bench(options, say=lambda line: click.echo(line))
+    paths = write_report(report, options.results_dir, options.docs_path)
+    click.echo("")
+    click.echo(markdown(report))
+    click.echo("written: " + ", ".join(str(p) for p in paths))
 
 
 @main.command()

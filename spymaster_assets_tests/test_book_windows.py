@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +15,7 @@ from spymaster_assets.physics.barrier import (
     book_arrays,
     depths_of,
 )
-from spymaster_assets.physics.book_windows import inside, merged_windows, read_window_books
+from spymaster_assets.physics.book_windows import WindowBookReader, inside, merged_windows
 from spymaster_assets_tests.test_physics_kernels import book_frame, trade_frame
 
 S = 10**9
@@ -95,7 +96,7 @@ def test_window_books_give_the_same_barrier_physics_as_the_whole_book(seed, batc
         1e6,
     )
     whole = barrier_physics(touches, books, trades, params, 10.0, 0.25)
-    read = read_window_books(
+    reader = WindowBookReader(
         books.lazy(),
         touches["ts_ns"].to_numpy(),
         params.window_ns,
@@ -103,24 +104,52 @@ def test_window_books_give_the_same_barrier_physics_as_the_whole_book(seed, batc
         0.25,
         batch_rows=batch_rows,
     )
-    windowed = barrier_physics(touches, read.books, trades, params, 10.0, 0.25, depths=read.depths)
+    # what each batch held while it was current (the buffer is reused by the next one)
+    seen = []
+
+    def recording(batches):
+        for batch in batches:
+            seen.append(
+                (batch.start_ns, batch.end_ns, *(a.copy() for a in vars(batch.books).values()))
+            )
+            yield batch
+
+    windowed = barrier_physics(
+        touches, recording(reader.batches()), trades, params, 10.0, 0.25, depths=reader.depths
+    )
     assert windowed.equals(whole)
-    # only books inside a window were converted, and every one of them
+    # only books inside a window were converted, and every one of them, in order
     windows = merged_windows(touches["ts_ns"].to_numpy(), params.window_ns)
     in_windows = books.filter(pl.Series(inside(books["ts_event"].to_numpy(), windows)))
     full = book_arrays(in_windows, 0.25)
-    assert (read.books.ts == full.ts).all() and (read.books.ask_px == full.ask_px).all()
-    assert (read.books.bid_sz == full.bid_sz).all()
-    assert read.windows == len(windows)
-    assert 1 <= read.scans <= len(windows)
+    assert reader.window_books == len(full.ts)
+    assert np.array_equal(np.concatenate([b[2] for b in seen]), full.ts)
+    assert np.array_equal(np.concatenate([b[5] for b in seen]), full.ask_px)
+    assert np.array_equal(np.concatenate([b[4] for b in seen]), full.bid_sz)
+    # batches are disjoint spans in time order, each book inside its own batch's span
+    for before, after in zip(seen[:-1], seen[1:], strict=True):
+        assert before[1] < after[0]
+    for start, end, ts, *_ in seen:
+        assert ((ts >= start) & (ts < end)).all()
+    assert len(windows) == len(reader.windows)
+    assert 1 <= reader.scans == len(seen) <= len(windows)
     # depths are read for the lookback span only
     lookback_start = touches["ts_ns"].min() - params.lookback_ns
-    assert read.depths.ts.min(initial=2**62) >= lookback_start
+    assert reader.depths.ts.min(initial=2**62) >= lookback_start
     span = depths_of(books.filter(pl.col("ts_event") >= lookback_start))
-    assert (read.depths.bid[: len(span.bid)] == span.bid[: len(read.depths.bid)]).all()
+    assert (reader.depths.bid[: len(span.bid)] == span.bid[: len(reader.depths.bid)]).all()
 
 
 def test_no_signals_read_no_books():
     books, _, _, _ = random_session(3)
-    read = read_window_books(books.lazy(), np.zeros(0, np.int64), 60 * S, 1800 * S, 0.25)
-    assert len(read.books.ts) == 0 and read.scans == 0 and read.windows == 0
+    reader = WindowBookReader(books.lazy(), np.zeros(0, np.int64), 60 * S, 1800 * S, 0.25)
+    assert list(reader.batches()) == [] and reader.window_books == 0 and reader.scans == 0
+    assert len(reader.windows) == 0 and len(reader.depths.ts) == 0
+
+
+def test_a_touch_outside_every_batch_is_an_error_not_a_silent_zero():
+    books, trades, touches, _ = random_session(5)
+    params = BarrierParams(30 * S, 60 * S, 8, 50.0, 0.3, 1.5, 0.2, 1e6)
+    reader = WindowBookReader(books.lazy(), touches["ts_ns"].to_numpy()[:0], 30 * S, 60 * S, 0.25)
+    with pytest.raises(ValueError, match="fall in no batch"):
+        barrier_physics(touches, reader.batches(), trades, params, 10.0, 0.25, depths=reader.depths)

@@ -11,7 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spymaster_assets.market.black_scholes import bs_delta_gamma, bs_price, implied_vol
+from spymaster_assets.market.black_scholes import (
+    bs_delta_gamma,
+    bs_price,
+    bs_price_vega,
+    implied_vol,
+)
 from spymaster_assets.market.trading_calendar import NEW_YORK, session_windows
 from spymaster_assets.physics.option_flow import FlowParams, option_flow
 
@@ -244,3 +249,46 @@ def test_option_flow_matches_a_plain_python_reference(seed):
     assert frame["dealer_gamma"].to_list() == pytest.approx(
         [e[3] for e in expected], rel=1e-6, abs=1e-9
     )
+
+
+def bisection_reference(price, spot, strike, t, rate, is_call, lo, hi):
+    """The plain bisection the Newton solver replaced: slow, certain."""
+    disc = strike * math.exp(-rate * t)
+    lower = max(spot - disc, 0.0) if is_call else max(disc - spot, 0.0)
+    if not (lower < price < (spot if is_call else disc)):
+        return math.nan
+    if not bs_price(spot, strike, t, rate, lo, is_call) <= price:
+        return math.nan
+    if not price <= bs_price(spot, strike, t, rate, hi, is_call):
+        return math.nan
+    while hi - lo >= 1e-12:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if bs_price(spot, strike, t, rate, mid, is_call) < price else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.floats(50, 1000),
+    st.floats(0.9, 1.1),
+    st.floats(60 / (365 * 86400), 1 / 365),  # the last minute to one day: 0DTE
+    st.floats(0.0, 0.1),
+    st.floats(0.005, 6.0),
+    st.booleans(),
+)
+def test_newton_implied_vol_agrees_with_bisection_on_0dte_options(
+    spot, moneyness, t, rate, vol, is_call
+):
+    strike = spot * moneyness
+    price = bs_price(spot, strike, t, rate, vol, is_call)
+    solved = implied_vol(price, spot, strike, t, rate, is_call, 0.01, 5.0)
+    reference = bisection_reference(price, spot, strike, t, rate, is_call, 0.01, 5.0)
+    assert math.isnan(solved) == math.isnan(reference)
+    if math.isnan(solved):
+        return
+    assert 0.01 <= solved <= 5.0
+    error = abs(bs_price(spot, strike, t, rate, solved, is_call) - price)
+    assert error <= abs(bs_price(spot, strike, t, rate, reference, is_call) - price) + 1e-9 * spot
+    _, vega = bs_price_vega(spot, strike, t, rate, solved, is_call)
+    if vega > 1e-4 * spot:  # where the price pins the volatility down, the same volatility
+        assert solved == pytest.approx(reference, abs=1e-7)

@@ -57,6 +57,22 @@ def bs_delta_gamma(spot: float, strike: float, t: float, rate: float, vol: float
 
 
 @njit(cache=True)
+def bs_price_vega(
+    spot: float, strike: float, t: float, rate: float, vol: float, is_call: bool
+) -> tuple[float, float]:
+    sqrt_t = math.sqrt(t)
+    sd = vol * sqrt_t
+    d1 = (math.log(spot / strike) + (rate + 0.5 * vol * vol) * t) / sd
+    d2 = d1 - sd
+    disc = strike * math.exp(-rate * t)
+    if is_call:
+        price = spot * norm_cdf(d1) - disc * norm_cdf(d2)
+    else:
+        price = disc * norm_cdf(-d2) - spot * norm_cdf(-d1)
+    return price, spot * norm_pdf(d1) * sqrt_t
+
+
+@njit(cache=True)
 def implied_vol(
     price: float,
     spot: float,
@@ -67,8 +83,10 @@ def implied_vol(
     vol_lo: float,
     vol_hi: float,
 ) -> float:
-    """Volatility whose Black-Scholes price equals `price`, by bisection in [vol_lo, vol_hi].
+    """Volatility whose Black-Scholes price equals `price` in [vol_lo, vol_hi].
 
+    Newton steps on vega inside a bisection bracket (Numerical Recipes' rtsafe): a few
+    iterations near the money, bisection where vega vanishes (far wings, the last minutes).
     NaN when the price is outside the no-arbitrage bounds or outside the prices the bracket
     can produce (the caller falls back to another estimate).
     """
@@ -82,12 +100,23 @@ def implied_vol(
     if price < p_lo or price > p_hi:
         return np.nan
     lo, hi = vol_lo, vol_hi
+    # Brenner-Subrahmanyam: the at-the-money price is about spot * vol * sqrt(t / 2 pi)
+    vol = price / spot * math.sqrt(2.0 * math.pi / t)
+    if not (lo < vol < hi):
+        vol = 0.5 * (lo + hi)
     for _ in range(100):
-        mid = 0.5 * (lo + hi)
-        if bs_price(spot, strike, t, rate, mid, is_call) < price:
-            lo = mid
+        model, vega = bs_price_vega(spot, strike, t, rate, vol, is_call)
+        if model < price:
+            lo = vol
+        elif model > price:
+            hi = vol
         else:
-            hi = mid
-        if hi - lo < 1e-10:
-            break
-    return 0.5 * (lo + hi)
+            return vol
+        step = (model - price) / vega if vega > 0.0 else np.inf
+        nxt = vol - step
+        if not (lo < nxt < hi):
+            nxt = 0.5 * (lo + hi)
+        if abs(nxt - vol) < 1e-10 or hi - lo < 1e-10:
+            return nxt
+        vol = nxt
+    return vol

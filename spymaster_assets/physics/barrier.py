@@ -9,6 +9,7 @@ against that side between the two books, the rest canceled.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -230,6 +231,20 @@ class BookArrays:
     def allocate(cls, n: int) -> BookArrays:
         return cls(np.zeros(n, np.int64), *(np.zeros((n, N_LEVELS), np.int32) for _ in range(4)))
 
+    def head(self, n: int) -> BookArrays:
+        """The first n books (views, no copy)."""
+        return BookArrays(*(getattr(self, f)[:n] for f in BOOK_FIELDS))
+
+
+@dataclass
+class BookBatch:
+    """The books of the touch windows that start in [start_ns, end_ns): every touch with its ts
+    in that span finds its whole window here."""
+
+    start_ns: int
+    end_ns: int
+    books: BookArrays
+
 
 BOOK_FIELDS = ("ts", "bid_px", "bid_sz", "ask_px", "ask_sz")
 
@@ -301,15 +316,16 @@ def trade_arrays(trades: pl.DataFrame, tick: float) -> tuple[np.ndarray, ...]:
 
 def barrier_physics(
     touches: pl.DataFrame,
-    books: pl.DataFrame | BookArrays,
+    books: pl.DataFrame | BookArrays | Iterable[BookBatch],
     trades: pl.DataFrame,
     params: BarrierParams,
     es_spy_ratio: float,
     tick: float,
     depths: Depths | None = None,
 ) -> pl.DataFrame:
-    """Barrier columns per touch. `books` must hold every book inside each touch's window and
-    `depths` every book of each lookback (both default to the same full frame of books)."""
+    """Barrier columns per touch. `books` holds every book inside each touch's window: a frame,
+    arrays, or batches of windows (each consumed before the next is asked for); `depths` every
+    book of each lookback (by default from the frame of books)."""
     if isinstance(books, pl.DataFrame):
         depths = depths if depths is not None else depths_of(books)
         books = book_arrays(books, tick)
@@ -325,25 +341,45 @@ def barrier_physics(
         "state": np.zeros(n, np.int64),
         "ratio": np.zeros(n),
     }
-    barrier_kernel(
-        *(getattr(books, f) for f in BOOK_FIELDS),
-        *trade_arrays(trades, tick),
-        depths.ts,
-        depths.bid,
-        depths.ask,
-        touches["ts_ns"].to_numpy(),
-        touches["level_price"].to_numpy() * es_spy_ratio / tick,
-        (touches["direction"] == "UP").to_numpy(),
-        params.window_ns,
-        params.lookback_ns,
-        params.zone_ticks,
-        params.f_thresh,
-        params.r_vac,
-        params.r_wall,
-        params.weak_percentile,
-        params.ratio_cap,
-        *out.values(),
-    )
+    sig_ts = touches["ts_ns"].to_numpy()
+    level_ticks = touches["level_price"].to_numpy() * es_spy_ratio / tick
+    is_up = (touches["direction"] == "UP").to_numpy()
+    trade_cols = trade_arrays(trades, tick)
+
+    def run(arrays: BookArrays, rows) -> None:
+        part = {k: v[rows] for k, v in out.items()}
+        barrier_kernel(
+            *(getattr(arrays, f) for f in BOOK_FIELDS),
+            *trade_cols,
+            depths.ts,
+            depths.bid,
+            depths.ask,
+            sig_ts[rows],
+            level_ticks[rows],
+            is_up[rows],
+            params.window_ns,
+            params.lookback_ns,
+            params.zone_ticks,
+            params.f_thresh,
+            params.r_vac,
+            params.r_wall,
+            params.weak_percentile,
+            params.ratio_cap,
+            *part.values(),
+        )
+        for k, v in part.items():
+            out[k][rows] = v
+
+    if isinstance(books, BookArrays):
+        run(books, slice(None))
+    else:
+        done = np.zeros(n, bool)
+        for batch in books:
+            rows = np.flatnonzero((sig_ts >= batch.start_ns) & (sig_ts < batch.end_ns))
+            done[rows] = True
+            run(batch.books, rows)
+        if not done.all():
+            raise ValueError(f"{int((~done).sum())} touches fall in no batch of window books")
     depth = pl.Series(out["depth"]).replace(-1, None)
     baseline = pl.Series(out["baseline"]).fill_nan(None)
     return touches.select("ts_ns", "level_price").with_columns(

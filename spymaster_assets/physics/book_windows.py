@@ -4,19 +4,26 @@ A full day holds millions of books, but barrier physics looks at the books insid
 window [ts, ts + W_b) and, for the WEAK baseline, at one number per book (the defending side's
 10-level depth) over the lookback before ts. So: one projected scan computes the depths of the
 lookback span (three columns leave the parquet reader), and the level columns are read only for
-the rows inside the merged touch windows, a batch of windows at a time, straight into
-preallocated integer arrays. Memory stays near the size of the window books as int32 ticks.
+the rows inside the merged touch windows, a batch of windows at a time, into one reused buffer
+of int32 ticks that barrier physics consumes before the next batch is read. Memory stays near
+one batch, however many books the day's windows hold.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 import numpy as np
 import polars as pl
 
 from spymaster_assets.market.dbn_format import N_LEVELS, level_field
-from spymaster_assets.physics.barrier import BookArrays, Depths, depth_expr, fill_book_arrays
+from spymaster_assets.physics.barrier import (
+    BookArrays,
+    BookBatch,
+    Depths,
+    depth_expr,
+    fill_book_arrays,
+)
 
 LEVEL_COLUMNS = [
     level_field(f"{side}_{kind}", k)
@@ -25,14 +32,6 @@ LEVEL_COLUMNS = [
     for kind in ("px", "sz")
 ]
 BATCH_ROWS = 400_000  # window books converted per scan: bounds the float64 frame in memory
-
-
-@dataclass
-class WindowBooks:
-    books: BookArrays  # every book inside a touch window, in ts order
-    depths: Depths  # every book of the lookback span: its defending-side depths
-    windows: int  # merged touch windows
-    scans: int  # scans of the parquet file for the level columns
 
 
 def merged_windows(starts: np.ndarray, length_ns: int) -> np.ndarray:
@@ -73,46 +72,72 @@ def _batches(windows: np.ndarray, book_ts: np.ndarray, batch_rows: int) -> list[
     return groups
 
 
-def read_window_books(
-    books: pl.LazyFrame,
-    signal_ts: np.ndarray,
-    window_ns: int,
-    lookback_ns: int,
-    tick: float,
-    batch_rows: int = BATCH_ROWS,
-) -> WindowBooks:
-    """The books barrier physics needs for signals at `signal_ts` from a bronze MBP-10 scan
-    (sorted by ts_event)."""
-    windows = merged_windows(signal_ts, window_ns)
-    if len(windows) == 0:
-        empty = np.zeros(0, np.int64)
-        return WindowBooks(BookArrays.allocate(0), Depths(empty, empty, empty), 0, 0)
-    lo = int(windows[0, 0]) - lookback_ns
-    hi = int(windows[-1, 1])
-    span = (
-        books.filter(pl.col("ts_event").is_between(lo, hi, closed="left"))
-        .select("ts_event", depth_expr("bid"), depth_expr("ask"))
-        .collect()
-    )
-    book_ts = span["ts_event"].to_numpy()
-    depths = Depths(book_ts, span["bid_depth"].to_numpy(), span["ask_depth"].to_numpy())
-    wanted = inside(book_ts, windows)
-    out = BookArrays.allocate(int(wanted.sum()))
-    filled = 0
-    groups = _batches(windows, book_ts, batch_rows)
-    for group in groups:
-        frame = (
-            books.filter(
-                pl.col("ts_event").is_between(int(group[0, 0]), int(group[-1, 1]), closed="left")
+class WindowBookReader:
+    """The books barrier physics needs for signals at `signal_ts`, from a bronze MBP-10 scan
+    (sorted by ts_event): the lookback depths at once, the window books a batch at a time."""
+
+    def __init__(
+        self,
+        books: pl.LazyFrame,
+        signal_ts: np.ndarray,
+        window_ns: int,
+        lookback_ns: int,
+        tick: float,
+        batch_rows: int = BATCH_ROWS,
+    ):
+        self._books = books
+        self._tick = tick
+        self.windows = merged_windows(signal_ts, window_ns)
+        self.scans = 0  # scans of the level columns so far
+        if len(self.windows) == 0:
+            empty = np.zeros(0, np.int64)
+            self.depths = Depths(empty, empty, empty)
+            self._groups: list[np.ndarray] = []
+            self._group_rows = np.zeros(0, np.int64)
+            return
+        lo = int(self.windows[0, 0]) - lookback_ns
+        hi = int(self.windows[-1, 1])
+        span = (
+            books.filter(pl.col("ts_event").is_between(lo, hi, closed="left"))
+            .select("ts_event", depth_expr("bid"), depth_expr("ask"))
+            .collect(engine="streaming")
+        )
+        book_ts = span["ts_event"].to_numpy()
+        self.depths = Depths(book_ts, span["bid_depth"].to_numpy(), span["ask_depth"].to_numpy())
+        self._groups = _batches(self.windows, book_ts, batch_rows)
+        self._group_rows = np.array(
+            [int(inside(book_ts[_span_of(book_ts, g)], g).sum()) for g in self._groups], np.int64
+        )
+
+    @property
+    def window_books(self) -> int:
+        """Books inside the merged windows (every one is converted once)."""
+        return int(self._group_rows.sum())
+
+    def batches(self) -> Iterator[BookBatch]:
+        """Consecutive batches of windows with their books, converted into one reused buffer:
+        each batch is valid until the next one is produced."""
+        buffer = BookArrays.allocate(int(self._group_rows.max(initial=0)))
+        for group, expected in zip(self._groups, self._group_rows, strict=True):
+            start, end = int(group[0, 0]), int(group[-1, 1])
+            frame = (
+                self._books.filter(pl.col("ts_event").is_between(start, end, closed="left"))
+                .select("ts_event", *LEVEL_COLUMNS)
+                .collect(engine="streaming")
             )
-            .select("ts_event", *LEVEL_COLUMNS)
-            .collect()
-        )
-        frame = frame.filter(pl.Series(inside(frame["ts_event"].to_numpy(), group)))
-        fill_book_arrays(frame, tick, out, filled)
-        filled += frame.height
-    if filled != len(out.ts):
-        raise RuntimeError(
-            f"the book changed while it was read: {filled} window books, expected {len(out.ts)}"
-        )
-    return WindowBooks(out, depths, len(windows), len(groups))
+            self.scans += 1
+            frame = frame.filter(pl.Series(inside(frame["ts_event"].to_numpy(), group)))
+            if frame.height != expected:
+                raise RuntimeError(
+                    f"the book changed while it was read: {frame.height} books in "
+                    f"[{start}, {end}), expected {expected}"
+                )
+            fill_book_arrays(frame, self._tick, buffer, 0)
+            del frame
+            yield BookBatch(start, end, buffer.head(int(expected)))
+
+
+def _span_of(book_ts: np.ndarray, group: np.ndarray) -> slice:
+    return slice(
+        int(np.searchsorted(book_ts, group[0, 0])), int(np.searchsorted(book_ts, group[-1, 1]))
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -278,11 +278,23 @@ def generate_day(
     seed: int = 7,
     shape: MarketShape | None = None,
     progress: Callable[[str], None] | None = None,
+    volume: float = 1.0,
 ) -> GeneratedDay:
-    """Write the three raw files of `day` under `data_dir`; returns what was written."""
+    """Write the three raw files of `day` under `data_dir`; returns what was written.
+
+    `volume` scales the profile's book events and option trades (the benchmark's 0.25x to 2x
+    days); the price path and the market's shape stay the same."""
     started = time.perf_counter()
     shape = shape or MarketShape()
     prof = PROFILES[profile]
+    if volume != 1.0:
+        if volume <= 0:
+            raise ValueError(f"volume must be positive, got {volume}")
+        prof = replace(
+            prof,
+            front_events=max(1_000, round(prof.front_events * volume)),
+            option_trades=max(100, round(prof.option_trades * volume)),
+        )
     windows = session_windows(day)
     layout = DataLayout(Path(data_dir))
     rng = np.random.default_rng([seed, day.toordinal()])

@@ -12,7 +12,7 @@ from spymaster_assets.defs.resources import trading_day_of
 from spymaster_assets.defs.silver.checks import TOUCHES, same_keys
 from spymaster_assets.market.trading_calendar import NS_PER_SECOND, session_windows
 from spymaster_assets.physics.barrier import BarrierParams
-from spymaster_assets.physics.book_windows import read_window_books
+from spymaster_assets.physics.book_windows import WindowBookReader
 from spymaster_assets.physics.fuel import FuelParams
 from spymaster_assets.physics.option_flow import FlowParams
 from spymaster_assets.physics.tape import TapeParams
@@ -92,8 +92,9 @@ def barrier_physics(
     signals = touches.collect()
     window_ns = int(settings.barrier_window_s * NS_PER_SECOND)
     lookback_ns = int(settings.weak_lookback_s * NS_PER_SECOND)
-    # Only the books inside the touch windows, and one depth per book over the lookbacks.
-    window_books = read_window_books(
+    # Only the books inside the touch windows (a batch at a time), and one depth per book over
+    # the lookbacks.
+    window_books = WindowBookReader(
         books, signals["ts_ns"].to_numpy(), window_ns, lookback_ns, settings.es_tick
     )
     lo = windows.rth_open_ns - lookback_ns
@@ -114,7 +115,7 @@ def barrier_physics(
     )
     frame = kernels.barrier(
         signals,
-        window_books.books,
+        window_books.batches(),
         trades,
         params,
         settings.es_spy_ratio,
@@ -133,9 +134,10 @@ def barrier_physics(
     yield from emit(
         frame,
         results,
-        window_books=len(window_books.books.ts),
+        window_books=window_books.window_books,
         lookback_books=len(window_books.depths.ts),
-        merged_windows=window_books.windows,
+        merged_windows=len(window_books.windows),
+        window_book_scans=window_books.scans,
         barrier_states=dg.MetadataValue.json(counts_by(frame, "barrier_state")),
     )
 

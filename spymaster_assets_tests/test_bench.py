@@ -1,0 +1,145 @@
+"""`spymaster bench` end to end on small demo days (what it measures, never how fast)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import databento as db
+import pytest
+
+from spymaster_assets.bench.floor import decoded_bytes, decompress_to_nothing
+from spymaster_assets.bench.report import evaluate_targets, markdown
+from spymaster_assets.definitions import defs
+from spymaster_assets.paths import DataLayout
+
+from .test_cli import spymaster
+
+
+def daily_asset_names() -> set[str]:
+    graph = defs.resolve_asset_graph()
+    return {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def}
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bench")
+    home = root / "home"
+    home.mkdir()
+    done = spymaster(
+        "bench",
+        "--profile", "demo",
+        "--scales", "0.5,1",
+        "--data-dir", str(root / "data"),
+        "--results-dir", str(root / "results"),
+        home=home,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    reports = sorted((root / "results").glob("bench-*.json"))
+    assert len(reports) == 1 and reports[0].with_suffix(".md").exists()
+    return root, done.stdout, json.loads(reports[0].read_text())
+
+
+def test_the_chain_reports_every_daily_asset_at_every_volume(bench_run):
+    _, _, report = bench_run
+    assert set(report["chains"]) == {"0.5x", "1x"}
+    for chain in report["chains"].values():
+        names = [a["asset"] for a in chain["assets"]]
+        assert set(names) == daily_asset_names() and len(names) == len(set(names))
+        assert all(a["seconds"] > 0 for a in chain["assets"])
+        assert chain["chain_seconds"] >= sum(a["seconds"] for a in chain["assets"]) * 0.9
+        # the kernel's high-water mark of the child and the sampled peak of the run agree
+        assert chain["child_peak_rss_bytes"] >= 0.95 * chain["run_peak_rss_bytes"] > 0
+        assert chain["warmup_seconds"] > 0
+    # the records are the day's: the raw MBP-10 file's record count for bronze
+    one = {a["asset"]: a for a in report["chains"]["1x"]["assets"]}
+    half = {a["asset"]: a for a in report["chains"]["0.5x"]["assets"]}
+    path = report["floor"]["files"]["mbp-10"]["path"]
+    assert one["bronze/es_mbp10"]["records"] == len(db.DBNStore.from_file(path).to_ndarray())
+    assert 0.3 < half["bronze/es_mbp10"]["records"] / one["bronze/es_mbp10"]["records"] < 0.7
+
+
+def test_floor_dagster_path_and_baseline_are_measured_on_the_1x_day(bench_run):
+    root, _, report = bench_run
+    mbp = report["floor"]["files"]["mbp-10"]
+    records = len(db.DBNStore.from_file(mbp["path"]).to_ndarray())
+    assert mbp["decoded_bytes"] > records * 368  # records plus the metadata header
+    assert len(mbp["runs"]) == 3 and mbp["seconds"] == min(mbp["runs"])
+    assert report["dagster_path"]["seconds"] > 0
+    assert "combined ok" in report["dagster_path"]["output"]  # every asset of the day ran
+    assert report["naive"]["rows"] == records
+    evaluated = [t["met"] in (True, False) for t in report["targets"]]
+    assert evaluated == [True, True, True, True, False]  # no 2x volume in this run
+    # the sample days are generated once under the data folder, then reused
+    day = dt.date.fromisoformat(report["day"])
+    assert DataLayout(root / "data" / "bench" / "demo-1x").dbn_path("mbp-10", day) == Path(
+        mbp["path"]
+    )
+
+
+def test_the_table_is_printed_and_names_every_asset(bench_run):
+    _, stdout, report = bench_run
+    table = markdown(report)
+    assert table in stdout
+    for name in daily_asset_names():
+        assert f"| {name} |" in table
+    for target in report["targets"]:
+        assert target["target"] in table
+
+
+def test_a_second_run_reuses_the_sample_days(bench_run):
+    root, _, _ = bench_run
+    home = root / "home"
+    done = spymaster(
+        "bench",
+        "--profile", "demo",
+        "--scales", "1",
+        "--no-baseline",
+        "--no-dagster-path",
+        "--data-dir", str(root / "data"),
+        "--results-dir", str(root / "results2"),
+        home=home,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "cached sample day" in done.stdout and "generating" not in done.stdout
+    report = json.loads(next((root / "results2").glob("bench-*.json")).read_text())
+    assert report["naive"] is None and report["dagster_path"] is None
+    met = {t["target"]: t["met"] for t in report["targets"]}
+    assert met["Dagster path for one partition"] is None
+    assert met["cost grows linearly with volume"] is None
+
+
+def test_the_floor_decompresses_every_byte(sample_root):
+    from .conftest import SAMPLE_DAY
+
+    path = DataLayout(sample_root).dbn_path("mbp-10", SAMPLE_DAY)
+    import zstandard
+
+    expected = len(zstandard.ZstdDecompressor().decompressobj().decompress(path.read_bytes()))
+    assert decoded_bytes(path) == expected
+    seconds, tool = decompress_to_nothing(path)
+    assert seconds > 0 and tool in ("zstd CLI", "python-zstandard")
+
+
+def fake_report(chain: float, floor: float, peak: int, dagster: float, naive: float, two: float):
+    return {
+        "floor": {"seconds": floor},
+        "chains": {
+            "1x": {"chain_seconds": chain, "child_peak_rss_bytes": peak},
+            "2x": {"chain_seconds": two},
+        },
+        "dagster_path": {"seconds": dagster},
+        "naive": {"seconds": naive},
+    }
+
+
+@pytest.mark.parametrize(
+    "values, met",
+    [
+        ((3.0, 1.0, 2**30, 23.0, 30.0, 6.8), [True, True, True, True, True]),
+        ((3.1, 1.0, 2**31, 23.2, 30.0, 7.2), [False, False, False, False, False]),
+    ],
+)
+def test_targets_are_the_issue_s_ratios(values, met):
+    assert [t["met"] for t in evaluate_targets(fake_report(*values))] == met
