@@ -6,6 +6,8 @@ import json
 import sys
 import time
 
+from spymaster_assets.bench.rss import peak_rss
+
 
 def main() -> None:
     import databento as db
@@ -14,7 +16,7 @@ def main() -> None:
     started = time.perf_counter()
     frame = db.DBNStore.from_file(path).to_df()
     seconds = time.perf_counter() - started
-    json.dump({"seconds": seconds, "rows": len(frame)}, sys.stdout)
+    json.dump({"seconds": seconds, "rows": len(frame), "peak_rss_bytes": peak_rss()}, sys.stdout)
 
 
 if __name__ == "__main__":

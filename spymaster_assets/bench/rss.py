@@ -16,7 +16,17 @@ def current_rss() -> int:
 
 
 def peak_rss() -> int:
-    """The process's peak resident memory so far (the kernel's high-water mark), bytes."""
+    """This process's peak resident memory so far (the kernel's high-water mark), bytes.
+
+    VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss over fork and exec, so a child
+    started by a big parent reports the parent's size as its own peak."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
