@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import pytest
@@ -43,4 +44,12 @@ def data_dir(tmp_path, monkeypatch) -> Path:
     root = tmp_path / "data"
     root.mkdir()
     monkeypatch.setenv("SPYMASTER_DATA_DIR", str(root))
+    return root
+
+
+@pytest.fixture
+def one_day(sample_root, tmp_path) -> Path:
+    """A writable data folder holding the sample day's raw files."""
+    root = tmp_path / "data"
+    shutil.copytree(sample_root / "raw", root / "raw")
     return root

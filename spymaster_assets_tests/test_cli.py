@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from spymaster_assets.paths import DataLayout
 
@@ -27,13 +25,6 @@ def spymaster(*args: str, home: Path, cwd: Path | None = None) -> subprocess.Com
         cwd=cwd,
         timeout=600,
     )
-
-
-@pytest.fixture
-def one_day(sample_root, tmp_path) -> Path:
-    root = tmp_path / "data"
-    shutil.copytree(sample_root / "raw", root / "raw")
-    return root
 
 
 def test_materialize_one_day_records_runs_in_the_instance(one_day, dagster_home):

@@ -14,6 +14,9 @@ from spymaster_assets.market.atomic import temporary_sibling as _temporary_sibli
 from spymaster_assets.paths import DataLayout, default_data_dir
 from spymaster_assets.settings import SpymasterConfig
 
+# Fixed writer settings: the same frame always gives the same bytes.
+PARQUET_WRITE = {"compression": "zstd", "compression_level": 3, "statistics": True}
+
 
 class StagedParquet(NamedTuple):
     """A parquet file an asset already wrote next to its final path; the IO manager renames it."""
@@ -75,11 +78,12 @@ class LakeIOManager(dg.ConfigurableIOManager):
         final = self.lake.asset_path(context.asset_key, partition, relative)
         if isinstance(obj, StagedParquet):
             final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(obj.path, final)
+            if obj.path != final:
+                os.replace(obj.path, final)
             rows = obj.rows
         elif isinstance(obj, pl.DataFrame):
             with atomic_path(final) as tmp:
-                obj.write_parquet(tmp, compression="zstd", compression_level=3, statistics=True)
+                obj.write_parquet(tmp, **PARQUET_WRITE)
             rows = obj.height
         else:
             raise TypeError(f"LakeIOManager cannot store {type(obj).__name__}")

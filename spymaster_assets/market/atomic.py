@@ -10,8 +10,34 @@ from pathlib import Path
 
 
 def temporary_sibling(path: Path) -> Path:
-    """A unique hidden name in the same folder (same filesystem, so the rename is atomic)."""
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    """A unique hidden name in the same folder (same filesystem, so the rename is atomic),
+    holding this process's id; left-overs of processes that died are removed first."""
+    remove_orphans(path)
+    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def remove_orphans(path: Path) -> list[Path]:
+    """Delete temporary siblings of `path` whose writer process no longer exists (a run killed
+    while writing). Those of live processes (a concurrent run) are left alone."""
+    removed = []
+    for tmp in path.parent.glob(f".{path.name}.*.tmp"):
+        parts = tmp.name[len(path.name) + 2 : -len(".tmp")].split(".")
+        if len(parts) != 2 or not parts[0].isdigit() or _alive(int(parts[0])):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+            removed.append(tmp)
+    return removed
 
 
 @contextlib.contextmanager
@@ -25,3 +51,18 @@ def atomic_path(path: Path) -> Iterator[Path]:
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def exclusive_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock tied to `path` (a hidden `.<name>.lock` beside it) for
+    the block: runs of different processes that rebuild the same file take turns."""
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

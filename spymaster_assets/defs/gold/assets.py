@@ -10,8 +10,15 @@ from spymaster_assets.defs.daily_assets import counts_by, time_range
 from spymaster_assets.defs.gold import checks
 from spymaster_assets.defs.partitions import trading_days
 from spymaster_assets.defs.physics import checks as physics
-from spymaster_assets.defs.resources import LAKE_PATH, LakeResource, trading_day_of
+from spymaster_assets.defs.resources import (
+    LAKE_PATH,
+    PARQUET_WRITE,
+    LakeResource,
+    StagedParquet,
+    trading_day_of,
+)
 from spymaster_assets.defs.silver import checks as silver
+from spymaster_assets.market.atomic import atomic_path, exclusive_lock
 from spymaster_assets.schemas.gold import SIGNALS
 from spymaster_assets.settings import SpymasterConfig
 from spymaster_assets.signals.gold import SIGNAL_COLUMNS, gold_signals
@@ -119,10 +126,16 @@ def signals(
     ),
 )
 def signals_vectorized(settings: SpymasterConfig, lake: LakeResource):
-    files = sorted(lake.layout.lake_dir("gold", "signals").glob("*.parquet"))
-    frames = [pl.read_parquet(f) for f in files]
-    frame = pl.concat(frames) if frames else pl.DataFrame(schema=SIGNAL_COLUMNS)
-    frame = frame.sort("ts_ns", "level_price", maintain_order=True)
+    final = lake.asset_path(checks.SIGNALS_VECTORIZED, None, RESEARCH_FILE)
+    # Runs of different days finish at any time and each rebuilds this file: reading the days
+    # and replacing the file happen under one lock, so the last rebuild holds every day.
+    with exclusive_lock(final):
+        files = sorted(lake.layout.lake_dir("gold", "signals").glob("*.parquet"))
+        frames = [pl.read_parquet(f) for f in files]
+        frame = pl.concat(frames) if frames else pl.DataFrame(schema=SIGNAL_COLUMNS)
+        frame = frame.sort("ts_ns", "level_price", maintain_order=True)
+        with atomic_path(final) as tmp:
+            frame.write_parquet(tmp, **PARQUET_WRITE)
     report = _validate(frame, settings, None)
     days = frame["date"].n_unique() if frame.height else 0
     combined = [] if days == len(files) else [f"{len(files)} day files but {days} days combined"]
@@ -134,7 +147,7 @@ def signals_vectorized(settings: SpymasterConfig, lake: LakeResource):
         ch.rules_result(checks.SIGNALS_VECTORIZED, checks.COMBINED, combined),
     ]
     yield dg.Output(
-        frame,
+        StagedParquet(final, frame.height),  # already in place: the IO manager only records it
         metadata={
             "days": days,
             "outcomes_by_day": dg.MetadataValue.md(

@@ -1,0 +1,192 @@
+"""Re-runs give the same bytes; chunk sizes do not change the data (SPEC: reproducible lake)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from spymaster_assets.definitions import defs
+from spymaster_assets.defs.resources import make_resources
+from spymaster_assets.paths import DataLayout
+from spymaster_assets.settings import SpymasterConfig
+
+from .conftest import SAMPLE_DAY
+from .test_cli import spymaster
+
+DAILY = [
+    k
+    for k in defs.resolve_asset_graph().get_all_asset_keys()
+    if defs.resolve_asset_graph().get(k).partitions_def is not None
+]
+
+
+def lake_digests(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted((root / "lake").rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_materializing_a_day_twice_gives_byte_identical_files(one_day, dagster_home):
+    first = spymaster("materialize", "--date", str(SAMPLE_DAY), "--data-dir", str(one_day),
+                      home=dagster_home)  # fmt: skip
+    assert first.returncode == 0, first.stderr[-2000:]
+    before = lake_digests(one_day)
+    # every daily asset, the combined research file and the charts
+    assert len([k for k in before if k.endswith(f"{SAMPLE_DAY}.parquet")]) == len(DAILY) - 1
+    assert "lake/gold/research/signals_vectorized.parquet" in before
+    assert any(k.endswith(".png") for k in before)
+    again = spymaster("materialize", "--date", str(SAMPLE_DAY), "--data-dir", str(one_day),
+                      home=dagster_home)  # fmt: skip
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert lake_digests(one_day) == before
+
+
+def materialize(root: Path, settings: SpymasterConfig) -> None:
+    result = dg.materialize(
+        list(defs.assets),
+        partition_key=SAMPLE_DAY.isoformat(),
+        selection=DAILY,
+        resources=make_resources(root, settings),
+    )
+    assert result.success
+
+
+@pytest.mark.parametrize("chunk_records", [997, 1_000_000])
+def test_the_same_data_whatever_the_mbp10_chunk_size(sample_root, tmp_path, chunk_records):
+    roots = {}
+    for name, chunk in (("default", SpymasterConfig().mbp_chunk_records), ("other", chunk_records)):
+        roots[name] = tmp_path / name
+        shutil.copytree(sample_root / "raw", roots[name] / "raw")
+        materialize(roots[name], SpymasterConfig(mbp_chunk_records=chunk))
+    a, b = (lake_digests(r) for r in roots.values())
+    assert a.keys() == b.keys()
+    books = f"lake/bronze/es_mbp10/{SAMPLE_DAY}.parquet"
+    # the books are the same rows; only their parquet row groups follow the chunks
+    assert pl.read_parquet(roots["default"] / books).equals(pl.read_parquet(roots["other"] / books))
+    assert {k for k in a if a[k] != b[k]} <= {books}
+    signals = DataLayout(roots["other"]).lake_path("gold", "signals", SAMPLE_DAY.isoformat())
+    assert pl.read_parquet(signals).height > 0
+
+
+def test_a_run_killed_while_writing_leaves_the_previous_files_and_the_next_run_succeeds(
+    one_day, dagster_home
+):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    args = ["materialize", "--date", str(SAMPLE_DAY), "--data-dir", str(one_day)]
+    assert spymaster(*args, home=dagster_home).returncode == 0
+    good = lake_digests(one_day)
+    books = one_day / "lake" / "bronze" / "es_mbp10"
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home)}
+    env.pop("SPYMASTER_DATA_DIR", None)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "spymaster_assets.cli", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not list(books.glob(".*.tmp")):  # the book's parquet is being written
+        assert run.poll() is None, "the run ended before it wrote the books"
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    # every output under its final name is the earlier good file, whole and readable
+    after = {k: v for k, v in lake_digests(one_day).items() if not k.endswith(".tmp")}
+    assert after == good
+    for name in after:
+        if name.endswith(".parquet"):
+            pl.read_parquet(one_day / name)
+    again = spymaster(*args, home=dagster_home)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert lake_digests(one_day) == good  # and the killed run's temporary file is gone
+
+
+def test_only_temporary_files_of_dead_writers_are_removed(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from spymaster_assets.market.atomic import remove_orphans, temporary_sibling
+
+    final = tmp_path / "2025-11-20.parquet"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    orphan = tmp_path / f".{final.name}.{dead.stdout.strip()}.0123456789ab.tmp"
+    live = tmp_path / f".{final.name}.{os.getppid()}.0123456789ab.tmp"  # a concurrent writer
+    other = tmp_path / ".2025-11-21.parquet.1.0123456789ab.tmp"  # another partition
+    for p in (orphan, live, other):
+        p.write_bytes(b"half a file")
+    mine = temporary_sibling(final)
+    assert str(os.getpid()) in mine.name and mine.parent == tmp_path
+    assert not orphan.exists() and live.exists() and other.exists()
+    assert remove_orphans(final) == []
+
+
+OTHER_DAY = SAMPLE_DAY.replace(day=26)  # a Wednesday, more than SMA history days later
+
+
+def start(args: list[str], home: Path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    env.pop("SPYMASTER_DATA_DIR", None)
+    return subprocess.Popen(
+        [sys.executable, "-m", "spymaster_assets.cli", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_concurrent_runs_of_different_and_of_the_same_days_leave_correct_outputs(
+    sample_root, tmp_path, dagster_home
+):
+    from spymaster_assets.sample.generator import generate_day
+
+    days = tmp_path / "days"
+    shutil.copytree(sample_root / "raw", days / "raw")
+    generate_day(OTHER_DAY, days, profile="demo", seed=7)
+    # the reference: one day after the other
+    alone = tmp_path / "alone"
+    shutil.copytree(days / "raw", alone / "raw")
+    for day in (SAMPLE_DAY, OTHER_DAY):
+        done = spymaster("materialize", "--date", str(day), "--data-dir", str(alone),
+                         home=dagster_home)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+    expected = lake_digests(alone)
+
+    together = tmp_path / "together"
+    shutil.copytree(days / "raw", together / "raw")
+    runs = [
+        start(["materialize", "--date", str(day), "--data-dir", str(together)], dagster_home)
+        for day in (SAMPLE_DAY, OTHER_DAY, SAMPLE_DAY)  # two days at once, one of them twice
+    ]
+    for run in runs:
+        _, err = run.communicate(timeout=600)
+        assert run.returncode == 0, err[-2000:]
+    got = lake_digests(together)
+    assert not [k for k in got if k.endswith(".tmp")]  # no temporary file left behind
+    research = "lake/gold/research/signals_vectorized.parquet"
+    daily = {k: v for k, v in got.items() if k != research and not k.endswith(".lock")}
+    assert daily == {k: v for k, v in expected.items() if k != research and not k.endswith(".lock")}
+    # the research file holds both days whichever run rebuilt it last
+    combined = pl.read_parquet(together / research)
+    assert sorted(combined["date"].unique().to_list()) == [SAMPLE_DAY, OTHER_DAY]
+    assert combined.equals(pl.read_parquet(alone / research))
