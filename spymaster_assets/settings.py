@@ -72,6 +72,9 @@ class SpymasterConfig(dg.ConfigurableResource):
     )
     max_crossed_books: int = Field(0, description="Crossed complete books tolerated (WARN above).")
     max_out_of_order: int = Field(0, description="ts_recv decreases tolerated (WARN above).")
+    max_duplicates: int = Field(
+        0, description="Exact duplicate ES records dropped per file tolerated (WARN above)."
+    )
 
     # Operations
     mbp_chunk_records: int = Field(

@@ -69,6 +69,7 @@ class TradesResult:
     records_read: int
     out_of_order_recv: int  # ts_recv decreases in file order (files are sorted by ts_recv)
     out_of_order_event: int  # ts_event decreases among kept rows in file order
+    duplicates_dropped: int  # exact copies of an earlier kept record
     first_ts: int | None
     last_ts: int | None
 
@@ -79,6 +80,60 @@ def _decreases(values: np.ndarray, previous: int | None = None) -> int:
     if previous is not None and len(v) and v[0] < previous:
         n += 1
     return n
+
+
+def _whole(records: np.ndarray) -> np.ndarray:
+    """Each record as one opaque value (taking rows of it copies bytes, not 100 fields)."""
+    return np.ascontiguousarray(records).view(np.dtype((np.void, records.dtype.itemsize)))
+
+
+def first_occurrences(records: np.ndarray) -> np.ndarray:
+    """Mask of the records that are not an exact copy (every byte, ts_recv included) of an
+    earlier record of the array: a packet delivered twice, a file concatenated twice."""
+    whole = _whole(records) if records.dtype.names else records  # fields, or already whole
+    keep = np.zeros(len(whole), bool)
+    if len(whole):
+        keep[np.unique(whole, return_index=True)[1]] = True
+    return keep
+
+
+class RepeatedRecords:
+    """Exact duplicates in a stream of chunks read in ts_recv order. A copy carries its
+    original's ts_recv, so only records sharing a ts_recv with a neighbour (or with the last
+    ts_recv of the previous chunk) can be copies: those few are compared byte by byte."""
+
+    def __init__(self) -> None:
+        self._tail = np.zeros(0, np.void)  # kept records of the last ts_recv seen so far
+        self._tail_recv: int | None = None
+        self.dropped = 0
+
+    def keep(self, records: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Mask over `rows` of `records` (all rows by default): not a copy of an earlier one."""
+        rows = np.arange(len(records)) if rows is None else rows
+        keep = np.ones(len(rows), bool)
+        if len(rows) == 0:
+            return keep
+        recv = records["ts_recv"][rows]
+        shared = np.zeros(len(rows), bool)
+        same = recv[1:] == recv[:-1]
+        shared[1:] |= same
+        shared[:-1] |= same
+        if self._tail_recv is not None:
+            shared |= recv == self._tail_recv
+        whole = _whole(records)
+        candidates = np.flatnonzero(shared)
+        if len(candidates):
+            tail = self._tail if self._tail_recv is not None else whole[:0]
+            first = first_occurrences(np.concatenate([tail, whole[rows[candidates]]]))
+            keep[candidates] = first[len(tail) :]
+        self.dropped += int(np.count_nonzero(~keep))
+        last = recv[-1]
+        run = len(recv) - int(np.argmax(recv[::-1] != last)) if (recv != last).any() else 0
+        current = whole[rows[run:][keep[run:]]]
+        if self._tail_recv == last:
+            current = np.concatenate([self._tail, current])
+        self._tail, self._tail_recv = current, int(last)
+        return keep
 
 
 def _prices(raw: np.ndarray) -> pl.Series:
@@ -135,6 +190,8 @@ def bronze_trades(
     mine = records[
         (records["instrument_id"] == front.instrument_id) & window.mask(records["ts_event"])
     ]
+    unique = first_occurrences(mine)
+    mine = mine[unique]
     out_of_order_event = _decreases(mine["ts_event"])
     mine = mine[np.lexsort((mine["sequence"], mine["ts_event"]))]  # lexsort is stable
     frame = trades_frame(mine, front.raw_symbol)
@@ -144,6 +201,7 @@ def bronze_trades(
         records_read=len(records),
         out_of_order_recv=_decreases(records["ts_recv"]),
         out_of_order_event=out_of_order_event,
+        duplicates_dropped=int(np.count_nonzero(~unique)),
         first_ts=int(mine["ts_event"][0]) if len(mine) else None,
         last_ts=int(mine["ts_event"][-1]) if len(mine) else None,
     )
@@ -202,6 +260,7 @@ class Mbp10Result:
     crossed_books: int = 0
     locked_books: int = 0
     out_of_order_recv: int = 0
+    duplicates_dropped: int = 0  # exact copies of an earlier kept book record
     resorted: bool = False
     first_ts: int | None = None
     last_ts: int | None = None
@@ -232,6 +291,7 @@ def bronze_mbp10(
     last_recv: int | None = None
     last_key: tuple[int, int] | None = None
     in_order = True
+    repeated = RepeatedRecords()
     # Parquet encoding runs in a second thread (pyarrow releases the GIL) while the next chunk
     # is decompressed and gathered: at most one chunk waits, so memory stays bounded.
     encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mbp10-parquet")
@@ -247,6 +307,7 @@ def bronze_mbp10(
             complete = (chunk["flags"] & F_LAST) != 0
             result.dropped_not_last += int(np.count_nonzero(in_window & ~complete))
             rows = np.flatnonzero(in_window & complete)
+            rows = rows[repeated.keep(chunk, rows)]
             if len(rows) == 0:
                 continue
             ts = chunk["ts_event"][rows].view(np.int64)
@@ -281,6 +342,7 @@ def bronze_mbp10(
         encoder.shutdown(wait=True)
         if writer is not None:
             writer.close()
+    result.duplicates_dropped = repeated.dropped
     if writer is None:
         pq.write_table(empty_frame(ES_MBP10).to_arrow(), out_path, **MBP10_PARQUET)
     elif not in_order:

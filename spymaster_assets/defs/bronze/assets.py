@@ -79,6 +79,12 @@ def es_trades(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake
             result.out_of_order_recv,
             settings.max_out_of_order,
         ),
+        ch.threshold_result(
+            checks.ES_TRADES,
+            checks.DUPLICATES,
+            result.duplicates_dropped,
+            settings.max_duplicates,
+        ),
     ]
     context.log.info(
         f"{day}: front month {front.raw_symbol} ({front.volume_share:.1%} of RTH outright volume), "
@@ -95,6 +101,7 @@ def es_trades(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake
             "outright_rth_volumes": dg.MetadataValue.json(front.volumes),
             "out_of_order_ts_recv": result.out_of_order_recv,
             "out_of_order_ts_event": result.out_of_order_event,
+            "duplicates_dropped": result.duplicates_dropped,
             "first_ts_event": iso(result.first_ts),
             "last_ts_event": iso(result.last_ts),
             **ch.summary_metadata(results),
@@ -169,6 +176,12 @@ def es_mbp10(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake:
             result.out_of_order_recv,
             settings.max_out_of_order,
         ),
+        ch.threshold_result(
+            checks.ES_MBP10,
+            checks.DUPLICATES,
+            result.duplicates_dropped,
+            settings.max_duplicates,
+        ),
     ]
     context.log.info(
         f"{day}: {result.rows_written:,} complete {contract} books kept of {result.records_read:,} "
@@ -185,6 +198,7 @@ def es_mbp10(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake:
             "crossed_books": result.crossed_books,
             "locked_books": result.locked_books,
             "out_of_order_ts_recv": result.out_of_order_recv,
+            "duplicates_dropped": result.duplicates_dropped,
             "resorted_on_ts_event": result.resorted,
             "first_ts_event": iso(result.first_ts),
             "last_ts_event": iso(result.last_ts),

@@ -12,8 +12,10 @@ FRONT_MONTH_SHARE = "front_month_share"
 TIMESTAMP_ORDER = "timestamp_order"
 CROSSED_BOOKS = "crossed_books"
 BAD_ROWS = "bad_rows"
+DUPLICATES = "duplicates"
 
 _TIMESTAMP_ORDER = "The raw file is in ts_recv order, as Databento ships it."
+_DUPLICATES = "No exact copies of a kept record in the raw file (they are dropped, and counted)."
 
 ES_TRADES_CHECKS = [
     schema_spec(ES_TRADES),
@@ -23,6 +25,7 @@ ES_TRADES_CHECKS = [
         "The chosen contract carries at least the configured share of outright RTH volume.",
     ),
     check_spec(ES_TRADES, TIMESTAMP_ORDER, _TIMESTAMP_ORDER),
+    check_spec(ES_TRADES, DUPLICATES, _DUPLICATES),
 ]
 ES_MBP10_CHECKS = [
     schema_spec(ES_MBP10),
@@ -30,6 +33,7 @@ ES_MBP10_CHECKS = [
         ES_MBP10, CROSSED_BOOKS, "Complete (F_LAST) books of the chosen contract are not crossed."
     ),
     check_spec(ES_MBP10, TIMESTAMP_ORDER, _TIMESTAMP_ORDER),
+    check_spec(ES_MBP10, DUPLICATES, _DUPLICATES),
 ]
 SPY_OPTION_TRADES_CHECKS = [
     schema_spec(SPY_OPTION_TRADES),
