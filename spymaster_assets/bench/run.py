@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from spymaster_assets.bench.floor import decoded_bytes, decompress_to_nothing
@@ -35,7 +35,6 @@ class BenchOptions:
     profile: str = "full"
     results_dir: Path = Path("bench/results")
     docs_path: Path | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def scale_label(scale: float) -> str:

@@ -107,9 +107,8 @@ class RepeatedRecords:
         self._tail_recv: int | None = None
         self.dropped = 0
 
-    def keep(self, records: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        """Mask over `rows` of `records` (all rows by default): not a copy of an earlier one."""
-        rows = np.arange(len(records)) if rows is None else rows
+    def keep(self, records: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Mask over `rows` of `records`: not a copy of an earlier record."""
         keep = np.ones(len(rows), bool)
         if len(rows) == 0:
             return keep

@@ -346,10 +346,15 @@ def barrier_physics(
     is_up = (touches["direction"] == "UP").to_numpy()
     trade_cols = trade_arrays(trades, tick)
 
-    def run(arrays: BookArrays, rows) -> None:
+    if isinstance(books, BookArrays):  # one batch that holds every window
+        books = [BookBatch(np.iinfo(np.int64).min, np.iinfo(np.int64).max, books)]
+    done = np.zeros(n, bool)
+    for batch in books:
+        rows = np.flatnonzero((sig_ts >= batch.start_ns) & (sig_ts < batch.end_ns))
+        done[rows] = True
         part = {k: v[rows] for k, v in out.items()}
         barrier_kernel(
-            *(getattr(arrays, f) for f in BOOK_FIELDS),
+            *(getattr(batch.books, f) for f in BOOK_FIELDS),
             *trade_cols,
             depths.ts,
             depths.bid,
@@ -370,16 +375,8 @@ def barrier_physics(
         for k, v in part.items():
             out[k][rows] = v
 
-    if isinstance(books, BookArrays):
-        run(books, slice(None))
-    else:
-        done = np.zeros(n, bool)
-        for batch in books:
-            rows = np.flatnonzero((sig_ts >= batch.start_ns) & (sig_ts < batch.end_ns))
-            done[rows] = True
-            run(batch.books, rows)
-        if not done.all():
-            raise ValueError(f"{int((~done).sum())} touches fall in no batch of window books")
+    if not done.all():
+        raise ValueError(f"{int((~done).sum())} touches fall in no batch of window books")
     depth = pl.Series(out["depth"]).replace(-1, None)
     baseline = pl.Series(out["baseline"]).fill_nan(None)
     return touches.select("ts_ns", "level_price").with_columns(

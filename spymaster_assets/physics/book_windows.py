@@ -57,18 +57,20 @@ def inside(ts: np.ndarray, windows: np.ndarray) -> np.ndarray:
     return ok
 
 
-def _batches(windows: np.ndarray, book_ts: np.ndarray, batch_rows: int) -> list[np.ndarray]:
-    """Consecutive groups of windows holding about batch_rows books each."""
+def _batches(
+    windows: np.ndarray, book_ts: np.ndarray, batch_rows: int
+) -> list[tuple[np.ndarray, int]]:
+    """Consecutive groups of windows holding about batch_rows books each, with their books."""
     rows = np.searchsorted(book_ts, windows[:, 1]) - np.searchsorted(book_ts, windows[:, 0])
     groups, current, held = [], [], 0
     for w, n in zip(windows, rows, strict=True):
         if current and held + n > batch_rows:
-            groups.append(np.array(current))
+            groups.append((np.array(current), held))
             current, held = [], 0
         current.append(w)
-        held += n
+        held += int(n)
     if current:
-        groups.append(np.array(current))
+        groups.append((np.array(current), held))
     return groups
 
 
@@ -92,8 +94,7 @@ class WindowBookReader:
         if len(self.windows) == 0:
             empty = np.zeros(0, np.int64)
             self.depths = Depths(empty, empty, empty)
-            self._groups: list[np.ndarray] = []
-            self._group_rows = np.zeros(0, np.int64)
+            self._groups: list[tuple[np.ndarray, int]] = []
             return
         lo = int(self.windows[0, 0]) - lookback_ns
         hi = int(self.windows[-1, 1])
@@ -105,20 +106,17 @@ class WindowBookReader:
         book_ts = span["ts_event"].to_numpy()
         self.depths = Depths(book_ts, span["bid_depth"].to_numpy(), span["ask_depth"].to_numpy())
         self._groups = _batches(self.windows, book_ts, batch_rows)
-        self._group_rows = np.array(
-            [int(inside(book_ts[_span_of(book_ts, g)], g).sum()) for g in self._groups], np.int64
-        )
 
     @property
     def window_books(self) -> int:
         """Books inside the merged windows (every one is converted once)."""
-        return int(self._group_rows.sum())
+        return sum(rows for _, rows in self._groups)
 
     def batches(self) -> Iterator[BookBatch]:
         """Consecutive batches of windows with their books, converted into one reused buffer:
         each batch is valid until the next one is produced."""
-        buffer = BookArrays.allocate(int(self._group_rows.max(initial=0)))
-        for group, expected in zip(self._groups, self._group_rows, strict=True):
+        buffer = BookArrays.allocate(max((rows for _, rows in self._groups), default=0))
+        for group, expected in self._groups:
             start, end = int(group[0, 0]), int(group[-1, 1])
             frame = (
                 self._books.filter(pl.col("ts_event").is_between(start, end, closed="left"))
@@ -134,10 +132,4 @@ class WindowBookReader:
                 )
             fill_book_arrays(frame, self._tick, buffer, 0)
             del frame
-            yield BookBatch(start, end, buffer.head(int(expected)))
-
-
-def _span_of(book_ts: np.ndarray, group: np.ndarray) -> slice:
-    return slice(
-        int(np.searchsorted(book_ts, group[0, 0])), int(np.searchsorted(book_ts, group[-1, 1]))
-    )
+            yield BookBatch(start, end, buffer.head(expected))
