@@ -89,6 +89,15 @@ class Progress:
         ) and not any(self.failed.values())
 
 
+def step_failure_message(data) -> str:
+    """What a failed step says: a `dg.Failure`'s own description (a bad raw file names the file,
+    the day and the problem), else the error's message; without Dagster's class names."""
+    failure = data.user_failure_data if data else None
+    if failure is not None and failure.description:
+        return failure.description.strip()
+    return data.error.message.strip() if data and data.error else "step failed"
+
+
 def progress(
     instance: dg.DagsterInstance, backfill_id: str, partition_keys: Sequence[str], n_assets: int
 ) -> Progress:
@@ -112,8 +121,7 @@ def progress(
         if run.status.value == "FAILURE":
             failed[key] = True
             for event in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
-                data = event.dagster_event.step_failure_data
-                message = data.error.message.strip() if data and data.error else "step failed"
+                message = step_failure_message(event.dagster_event.step_failure_data)
                 errors.append(f"{key}: {event.dagster_event.step_key}: {message.splitlines()[-1]}")
     return Progress(
         backfill.status, {k: min(v, n_assets) for k, v in done.items()}, failed, len(runs), errors

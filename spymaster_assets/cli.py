@@ -156,10 +156,9 @@ def _run_errors(result) -> list[str]:
     errors = []
     for event in result.all_events:
         if event.is_step_failure:
-            data = event.step_failure_data
-            errors.append(
-                f"{event.step_key}: {data.error.message.strip() if data.error else 'failed'}"
-            )
+            from spymaster_assets.backfill import step_failure_message
+
+            errors.append(f"{event.step_key}: {step_failure_message(event.step_failure_data)}")
         elif event.is_run_failure and not errors:
             errors.append(event.message or "run failed")
     return errors

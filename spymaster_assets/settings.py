@@ -75,6 +75,9 @@ class SpymasterConfig(dg.ConfigurableResource):
     max_duplicates: int = Field(
         0, description="Exact duplicate ES records dropped per file tolerated (WARN above)."
     )
+    max_sequence_gaps: int = Field(
+        0, description="Vendor-flagged channel gaps (F_MAYBE_BAD_BOOK runs) tolerated (WARN above)."
+    )
 
     # Operations
     mbp_chunk_records: int = Field(

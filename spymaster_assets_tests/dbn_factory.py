@@ -94,3 +94,20 @@ def write_day_file(
         **kwargs,
     )
     return path
+
+
+def read_day_file(path: Path) -> tuple[np.ndarray, dict[str, int]]:
+    """A day file's records (file order) and its symbol -> instrument id mappings."""
+    import databento as db
+
+    store = db.DBNStore.from_file(path)
+    mappings = {raw: int(spans[0]["symbol"]) for raw, spans in store.mappings.items()}
+    return store.to_ndarray(), mappings
+
+
+def edit_day_file(path: Path, schema: str, day: dt.date, edit) -> np.ndarray:
+    """Rewrite a day file in place with `edit(records)` (returns the new records); returns them."""
+    records, mappings = read_day_file(path)
+    edited = edit(records.copy())
+    write_day_file(path, schema, day, edited, mappings)
+    return edited

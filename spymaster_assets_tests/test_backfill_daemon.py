@@ -6,9 +6,12 @@ The daemon runs in its own process group, which the fixture ends even when a tes
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -90,3 +93,100 @@ def test_no_daemon_no_backfill(tmp_path):
         {**os.environ, "DAGSTER_HOME": str(home)}, "--start", str(MONDAY), "--end", str(MONDAY)
     )
     assert done.returncode == 1 and "no dagster-daemon is running" in done.stderr
+
+
+BRONZE = "bronze/es_trades,bronze/es_mbp10,bronze/spy_option_trades"
+GOOD_DAY = dt.date(2025, 11, 10)
+
+
+def cut_end(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:-1000])
+
+
+def flip_middle(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(b ^ 0x5A for b in data[middle : middle + 64])
+    path.write_bytes(bytes(data))
+
+
+def csv_without_price(path: Path) -> None:
+    text = gzip.decompress(path.read_bytes()).decode()
+    header, *rows = text.splitlines()
+    columns = header.split(",")
+    keep = [i for i, c in enumerate(columns) if c != "price"]
+    lines = [",".join(line.split(",")[i] for i in keep) for line in [header, *rows]]
+    path.write_bytes(gzip.compress("\n".join(lines).encode()))
+
+
+def csv_with_unparsable_sizes(path: Path) -> None:
+    text = gzip.decompress(path.read_bytes()).decode()
+    header, *rows = text.splitlines()
+    rows = [r.rsplit(",", 1)[0] + ",lots" if i % 10 == 0 else r for i, r in enumerate(rows)]
+    path.write_bytes(gzip.compress("\n".join([header, *rows]).encode()))
+
+
+# One bad input per day, for each raw source: (day, schema, damage, asset that fails, problem)
+BAD_DAYS = [
+    (dt.date(2025, 11, 11), "mbp-10", cut_end, "es_mbp10", "truncated file"),
+    (dt.date(2025, 11, 12), "trades", flip_middle, "es_trades", "corrupt"),
+    (dt.date(2025, 11, 13), "trades", "wrong_schema", "es_trades", "wrong schema"),
+    (dt.date(2025, 11, 14), "trades", "other_day", "es_trades", "not this trading day"),
+    (dt.date(2025, 11, 17), "options", csv_without_price, "spy_option_trades", "missing columns"),
+    (dt.date(2025, 11, 18), "options", csv_with_unparsable_sizes, "spy_option_trades",
+     "rows unparsable"),
+    (dt.date(2025, 11, 19), "options", "missing", "spy_option_trades", "missing raw file"),
+]  # fmt: skip
+
+
+def damage(layout: DataLayout, day: dt.date, schema: str, how) -> Path:
+    path = layout.options_path(day) if schema == "options" else layout.dbn_path(schema, day)
+    if how == "wrong_schema":
+        shutil.copyfile(layout.dbn_path("mbp-10", day), path)
+    elif how == "other_day":
+        shutil.copyfile(layout.dbn_path(schema, GOOD_DAY), path)
+    elif how == "missing":
+        path.unlink()
+    else:
+        how(path)
+    return path
+
+
+def test_bad_inputs_fail_only_their_days_of_a_backfill_and_keep_the_earlier_outputs(daemon):
+    """SPEC §11 through the daemon: every bad day fails with file, date and problem, its earlier
+    good output stays byte for byte, nothing half-written is left, and the good day succeeds."""
+    _, data, env = daemon
+    layout = DataLayout(data)
+    days = [GOOD_DAY, *(d for d, *_ in BAD_DAYS)]
+    for day in days:
+        generate_day(day, data, profile="demo", seed=3)
+    first = subprocess.run(
+        [sys.executable, "-m", "spymaster_assets.cli", "materialize", "--start", str(days[0]),
+         "--end", str(days[-1]), "--select", BRONZE, "--data-dir", str(data)],
+        capture_output=True, text=True, env=env, cwd=REPO, timeout=900,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stdout + first.stderr
+    before = {
+        (day, name): layout.lake_path("bronze", name, str(day)).read_bytes()
+        for day in days
+        for name in ("es_trades", "es_mbp10", "spy_option_trades")
+    }
+    bad_files = {day: damage(layout, day, schema, how) for day, schema, how, *_ in BAD_DAYS}
+
+    done = backfill(env, "--start", str(days[0]), "--end", str(days[-1]), "--select", BRONZE)
+    assert done.returncode == 1, done.stdout + done.stderr
+    failed = done.stderr.split("failed partitions ", 1)[1].splitlines()[0].split(", ")
+    assert sorted(failed) == sorted(str(d) for d, *_ in BAD_DAYS), done.stderr
+    assert f"{GOOD_DAY} 3/3" in done.stdout, "the good day of the same backfill succeeded"
+    errors = [line for line in done.stderr.splitlines() if line.strip().startswith("error:")]
+    for day, _, _, asset, problem in BAD_DAYS:
+        mine = [e for e in errors if f"{day}: bronze__{asset}:" in e]
+        assert mine, (day, errors)
+        assert problem in mine[0] and str(bad_files[day]) in mine[0], mine[0]
+        assert f"trading day {day}" in mine[0], mine[0]
+        assert "dagster._core" not in mine[0], "the user's error, not Dagster's class names"
+    # every earlier output is intact, byte for byte; no temporary file is left anywhere
+    for (day, name), content in before.items():
+        assert layout.lake_path("bronze", name, str(day)).read_bytes() == content, (day, name)
+    lake_files = [p for p in (data / "lake").rglob("*") if p.is_file()]
+    assert not [p for p in lake_files if p.name.startswith(".") and p.suffix == ".tmp"]

@@ -43,10 +43,12 @@ def test_all_bronze_assets_materialize_with_passing_checks(bronze_day):
         "bronze/es_trades:front_month_share",
         "bronze/es_trades:timestamp_order",
         "bronze/es_trades:duplicates",
+        "bronze/es_trades:sequence_gaps",
         "bronze/es_mbp10:schema",
         "bronze/es_mbp10:crossed_books",
         "bronze/es_mbp10:timestamp_order",
         "bronze/es_mbp10:duplicates",
+        "bronze/es_mbp10:sequence_gaps",
         "bronze/spy_option_trades:schema",
         "bronze/spy_option_trades:bad_rows",
     }

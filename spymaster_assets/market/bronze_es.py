@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from spymaster_assets.market.book_columns import book_columns
 from spymaster_assets.market.dbn_format import (
     F_LAST,
+    F_MAYBE_BAD_BOOK,
     N_LEVELS,
     PRICE_SCALE,
     UNDEF_PRICE,
@@ -70,6 +71,7 @@ class TradesResult:
     out_of_order_recv: int  # ts_recv decreases in file order (files are sorted by ts_recv)
     out_of_order_event: int  # ts_event decreases among kept rows in file order
     duplicates_dropped: int  # exact copies of an earlier kept record
+    sequence_gaps: int  # runs of the contract's records the vendor flagged after a channel gap
     first_ts: int | None
     last_ts: int | None
 
@@ -80,6 +82,20 @@ def _decreases(values: np.ndarray, previous: int | None = None) -> int:
     if previous is not None and len(v) and v[0] < previous:
         n += 1
     return n
+
+
+def gap_runs(flags: np.ndarray, flagged_before: bool = False) -> int:
+    """Sequence gaps the vendor saw: runs of records carrying F_MAYBE_BAD_BOOK.
+
+    Databento sets the flag on a channel's records from an unrecoverable packet gap until the
+    book is recovered, and it sees the whole channel. Raw `sequence` numbers cannot tell us
+    this: a parent-symbology file holds a subset of the channel, so jumps between its records
+    are normal. `flagged_before`: the previous chunk ended inside a flagged run."""
+    flagged = (flags & F_MAYBE_BAD_BOOK) != 0
+    if not len(flagged):
+        return 0
+    starts = np.count_nonzero(flagged[1:] & ~flagged[:-1])
+    return int(starts + (flagged[0] and not flagged_before))
 
 
 def _whole(records: np.ndarray) -> np.ndarray:
@@ -135,6 +151,16 @@ class RepeatedRecords:
         return keep
 
 
+def _char_column(codes: np.ndarray) -> pa.Array:
+    """A one-character string column from uint8 codes, without a Python object per row.
+
+    A byte outside ASCII (a damaged record) becomes "?": still valid UTF-8 in the file, and
+    the schema check reports the value."""
+    codes = np.where(codes < 128, codes, np.uint8(ord("?"))).astype(np.uint8)
+    offsets = np.arange(len(codes) + 1, dtype=np.int32)
+    return pa.StringArray.from_buffers(len(codes), pa.py_buffer(offsets), pa.py_buffer(codes))
+
+
 def _prices(raw: np.ndarray) -> pl.Series:
     values = raw.astype(np.float64) / PRICE_SCALE
     return pl.Series(values).set(pl.Series(raw == UNDEF_PRICE), None)
@@ -148,7 +174,7 @@ def trades_frame(records: np.ndarray, es_contract: str) -> pl.DataFrame:
             "sequence": records["sequence"].astype(np.int64),
             "price": _prices(records["price"]),
             "size": records["size"].astype(np.int64),
-            "side": records["side"].astype("U1"),
+            "side": pl.from_arrow(_char_column(records["side"].view(np.uint8))),
             "flags": records["flags"].astype(np.uint8),
             "instrument_id": records["instrument_id"].astype(np.int64),
             "es_contract": np.full(len(records), es_contract),
@@ -189,6 +215,7 @@ def bronze_trades(
     mine = records[
         (records["instrument_id"] == front.instrument_id) & window.mask(records["ts_event"])
     ]
+    sequence_gaps = gap_runs(mine["flags"])
     unique = first_occurrences(mine)
     mine = mine[unique]
     out_of_order_event = _decreases(mine["ts_event"])
@@ -201,15 +228,10 @@ def bronze_trades(
         out_of_order_recv=_decreases(records["ts_recv"]),
         out_of_order_event=out_of_order_event,
         duplicates_dropped=int(np.count_nonzero(~unique)),
+        sequence_gaps=sequence_gaps,
         first_ts=int(mine["ts_event"][0]) if len(mine) else None,
         last_ts=int(mine["ts_event"][-1]) if len(mine) else None,
     )
-
-
-def _char_column(codes: np.ndarray) -> pa.Array:
-    """A one-character string column from uint8 codes, without a Python object per row."""
-    offsets = np.arange(len(codes) + 1, dtype=np.int32)
-    return pa.StringArray.from_buffers(len(codes), pa.py_buffer(offsets), pa.py_buffer(codes))
 
 
 @dataclass
@@ -260,6 +282,7 @@ class Mbp10Result:
     locked_books: int = 0
     out_of_order_recv: int = 0
     duplicates_dropped: int = 0  # exact copies of an earlier kept book record
+    sequence_gaps: int = 0  # flagged runs among the contract's records in the window (gap_runs)
     resorted: bool = False
     first_ts: int | None = None
     last_ts: int | None = None
@@ -290,6 +313,7 @@ def bronze_mbp10(
     last_recv: int | None = None
     last_key: tuple[int, int] | None = None
     in_order = True
+    in_gap = False
     repeated = RepeatedRecords()
     # Parquet encoding runs in a second thread (pyarrow releases the GIL) while the next chunk
     # is decompressed and gathered: at most one chunk waits, so memory stays bounded.
@@ -303,6 +327,10 @@ def bronze_mbp10(
             ours = chunk["instrument_id"] == instrument_id
             result.instrument_records += int(np.count_nonzero(ours))
             in_window = ours & window.mask(chunk["ts_event"])
+            window_flags = chunk["flags"][in_window]
+            result.sequence_gaps += gap_runs(window_flags, in_gap)
+            if len(window_flags):
+                in_gap = bool(window_flags[-1] & F_MAYBE_BAD_BOOK)
             complete = (chunk["flags"] & F_LAST) != 0
             result.dropped_not_last += int(np.count_nonzero(in_window & ~complete))
             rows = np.flatnonzero(in_window & complete)
@@ -347,8 +375,9 @@ def bronze_mbp10(
     elif not in_order:
         # Rare: ts_event not monotone in file order. Re-sort on disk, stable on file order.
         resorted = out_path.with_name(out_path.name + ".sorted")
+        # the same page compression and time statistics as the streamed file
         pl.scan_parquet(out_path).sort(["ts_event", "sequence"], maintain_order=True).sink_parquet(
-            resorted, compression="zstd"
+            resorted, compression="lz4", statistics=True, row_group_size=max(1, chunk_records)
         )
         resorted.replace(out_path)
         result.resorted = True

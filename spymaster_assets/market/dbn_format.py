@@ -11,6 +11,7 @@ PUBLISHER_GLBX = 1  # Databento publisher id of GLBX.MDP3
 PRICE_SCALE = databento_dbn.FIXED_PRICE_SCALE  # fixed-point: 1 unit = 1e-9
 UNDEF_PRICE = databento_dbn.UNDEF_PRICE
 F_LAST = databento_dbn.F_LAST
+F_MAYBE_BAD_BOOK = databento_dbn.F_MAYBE_BAD_BOOK
 N_LEVELS = 10
 
 TRADE_DTYPE = np.dtype(databento_dbn.TradeMsg._dtypes)

@@ -16,7 +16,6 @@ from pathlib import Path
 import databento as db
 import databento_dbn
 import numpy as np
-import pandas as pd
 import zstandard
 from databento.common.error import BentoWarning
 
@@ -26,6 +25,7 @@ from spymaster_assets.market.errors import RawDataError
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 DBN_MAGIC = b"DBN"
 SUPPORTED_VERSIONS = (1, 2, 3)
+NS_PER_DAY = 86_400 * 10**9
 
 
 def _is_legacy_dbz(head: bytes) -> bool:
@@ -54,6 +54,11 @@ def _check_format(path: Path, trading_day: dt.date) -> None:
                 inner = zstandard.ZstdDecompressor().stream_reader(fh).read(3)
             except zstandard.ZstdError as exc:
                 raise RawDataError(path, trading_day, f"corrupt zstd data: {exc}") from exc
+        if len(inner) < len(DBN_MAGIC):
+            # zstandard's reader returns short data, without an error, for a cut frame
+            raise RawDataError(
+                path, trading_day, "truncated file: the zstd stream ends before the DBN header"
+            )
         if inner != DBN_MAGIC:
             raise RawDataError(path, trading_day, "zstd file that does not hold DBN data")
         return
@@ -92,16 +97,24 @@ def open_dbn(path: Path, schema: str, trading_day: dt.date, dataset: str = DATAS
         raise RawDataError(
             path, trading_day, f"wrong schema {str(meta.schema)!r}, expected {schema!r}"
         )
-    start = pd.Timestamp(meta.start, unit="ns", tz="UTC")
-    end = pd.Timestamp(meta.end, unit="ns", tz="UTC") if meta.end else start + pd.Timedelta(days=1)
-    day_start = pd.Timestamp(trading_day, tz="UTC")
-    if not (start <= day_start < end or day_start <= start < day_start + pd.Timedelta(days=1)):
+    # integer ns: a damaged header can hold any 64-bit value, far outside datetime's range
+    start = int(meta.start)
+    end = int(meta.end) if meta.end else start + NS_PER_DAY
+    day_start = int(dt.datetime.combine(trading_day, dt.time(), dt.UTC).timestamp()) * 10**9
+    if not (start <= day_start < end or day_start <= start < day_start + NS_PER_DAY):
         raise RawDataError(
             path,
             trading_day,
-            f"file covers {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC, not this trading day",
+            f"file covers {_utc(start)} to {_utc(end)} UTC, not this trading day",
         )
     return store
+
+
+def _utc(ns: int) -> str:
+    try:
+        return dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).strftime("%Y-%m-%d %H:%M")
+    except (OverflowError, ValueError, OSError):
+        return f"{ns} ns since the epoch"
 
 
 def iter_records(

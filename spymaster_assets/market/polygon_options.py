@@ -41,7 +41,12 @@ class OptionsResult:
     zero_size: int
 
 
+EXTRA_FIELDS = "__extra_fields__"
+
+
 def _read_text_frame(path: Path, trading_day: dt.date) -> pl.DataFrame:
+    """Every row as strings in the vendor's columns, plus EXTRA_FIELDS (non-null when a row has
+    more fields than the header): a ragged row is a bad row to count, not a broken file."""
     try:
         with gzip.open(path, "rb") as fh:
             data = fh.read()
@@ -49,14 +54,30 @@ def _read_text_frame(path: Path, trading_day: dt.date) -> pl.DataFrame:
         raise RawDataError(path, trading_day, f"unreadable gzip: {exc}") from exc
     if not data.strip():
         raise RawDataError(path, trading_day, "empty CSV (no header)")
+    header_line = data.split(b"\n", 1)[0].rstrip(b"\r")
     try:
-        frame = pl.read_csv(data, infer_schema=False, truncate_ragged_lines=False)
-    except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+        header = pl.read_csv(header_line + b"\n", infer_schema=False).columns
+        if len(set(header)) != len(header):
+            raise RawDataError(path, trading_day, f"malformed CSV: repeated columns in {header}")
+        missing = [c for c in POLYGON_COLUMNS if c not in header]
+        if missing:
+            raise RawDataError(path, trading_day, f"missing columns {missing}; found {header}")
+        columns = {**dict.fromkeys(header, pl.String), EXTRA_FIELDS: pl.String}
+        body = data.split(b"\n", 1)[1] if b"\n" in data else b""
+        if not body.strip():  # a header and no rows: a valid day without trades
+            return pl.DataFrame(schema=columns).select(*POLYGON_COLUMNS, EXTRA_FIELDS)
+        frame = pl.read_csv(
+            data,
+            has_header=False,
+            skip_rows=1,
+            schema=columns,
+            truncate_ragged_lines=True,
+        )
+    except pl.exceptions.PolarsError as exc:
         raise RawDataError(path, trading_day, f"malformed CSV: {exc}") from exc
-    missing = [c for c in POLYGON_COLUMNS if c not in frame.columns]
-    if missing:
-        raise RawDataError(path, trading_day, f"missing columns {missing}; found {frame.columns}")
-    return frame.select(POLYGON_COLUMNS)
+    # blank lines carry nothing: not rows, not bad rows
+    blank = pl.all_horizontal(pl.all().is_null())
+    return frame.filter(~blank).select(*POLYGON_COLUMNS, EXTRA_FIELDS)
 
 
 def bronze_option_trades(
@@ -76,12 +97,14 @@ def bronze_option_trades(
         size_n=pl.col("size").cast(pl.Int64, strict=False),
     )
     bad = (
-        pl.col("ticker").is_null()
+        pl.col(EXTRA_FIELDS).is_not_null()
+        | pl.col("ticker").is_null()
         | pl.col("correction_n").is_null()
         | pl.col("exchange_n").is_null()
         | pl.col("price_n").is_null()
         | pl.col("ts_n").is_null()
         | pl.col("size_n").is_null()
+        | ~pl.col("price_n").is_finite()
         | (pl.col("price_n") < 0)
         | (pl.col("size_n") < 0)
         | (pl.col("ts_n") <= 0)

@@ -85,6 +85,12 @@ def es_trades(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake
             result.duplicates_dropped,
             settings.max_duplicates,
         ),
+        ch.threshold_result(
+            checks.ES_TRADES,
+            checks.SEQUENCE_GAPS,
+            result.sequence_gaps,
+            settings.max_sequence_gaps,
+        ),
     ]
     context.log.info(
         f"{day}: front month {front.raw_symbol} ({front.volume_share:.1%} of RTH outright volume), "
@@ -102,6 +108,7 @@ def es_trades(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake
             "out_of_order_ts_recv": result.out_of_order_recv,
             "out_of_order_ts_event": result.out_of_order_event,
             "duplicates_dropped": result.duplicates_dropped,
+            "sequence_gaps": result.sequence_gaps,
             "first_ts_event": iso(result.first_ts),
             "last_ts_event": iso(result.last_ts),
             **ch.summary_metadata(results),
@@ -182,6 +189,12 @@ def es_mbp10(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake:
             result.duplicates_dropped,
             settings.max_duplicates,
         ),
+        ch.threshold_result(
+            checks.ES_MBP10,
+            checks.SEQUENCE_GAPS,
+            result.sequence_gaps,
+            settings.max_sequence_gaps,
+        ),
     ]
     context.log.info(
         f"{day}: {result.rows_written:,} complete {contract} books kept of {result.records_read:,} "
@@ -199,6 +212,7 @@ def es_mbp10(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake:
             "locked_books": result.locked_books,
             "out_of_order_ts_recv": result.out_of_order_recv,
             "duplicates_dropped": result.duplicates_dropped,
+            "sequence_gaps": result.sequence_gaps,
             "resorted_on_ts_event": result.resorted,
             "first_ts_event": iso(result.first_ts),
             "last_ts_event": iso(result.last_ts),

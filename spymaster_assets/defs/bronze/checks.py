@@ -13,8 +13,13 @@ TIMESTAMP_ORDER = "timestamp_order"
 CROSSED_BOOKS = "crossed_books"
 BAD_ROWS = "bad_rows"
 DUPLICATES = "duplicates"
+SEQUENCE_GAPS = "sequence_gaps"
 
 _TIMESTAMP_ORDER = "The raw file is in ts_recv order, as Databento ships it."
+_SEQUENCE_GAPS = (
+    "No channel gaps flagged by the vendor (F_MAYBE_BAD_BOOK) on the contract's records in the "
+    "window: a gap means missed updates, so books or tape may be incomplete until recovery."
+)
 _DUPLICATES = "No exact copies of a kept record in the raw file (they are dropped, and counted)."
 
 ES_TRADES_CHECKS = [
@@ -26,6 +31,7 @@ ES_TRADES_CHECKS = [
     ),
     check_spec(ES_TRADES, TIMESTAMP_ORDER, _TIMESTAMP_ORDER),
     check_spec(ES_TRADES, DUPLICATES, _DUPLICATES),
+    check_spec(ES_TRADES, SEQUENCE_GAPS, _SEQUENCE_GAPS),
 ]
 ES_MBP10_CHECKS = [
     schema_spec(ES_MBP10),
@@ -34,6 +40,7 @@ ES_MBP10_CHECKS = [
     ),
     check_spec(ES_MBP10, TIMESTAMP_ORDER, _TIMESTAMP_ORDER),
     check_spec(ES_MBP10, DUPLICATES, _DUPLICATES),
+    check_spec(ES_MBP10, SEQUENCE_GAPS, _SEQUENCE_GAPS),
 ]
 SPY_OPTION_TRADES_CHECKS = [
     schema_spec(SPY_OPTION_TRADES),
