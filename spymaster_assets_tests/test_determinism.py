@@ -120,7 +120,7 @@ def test_only_temporary_files_of_dead_writers_are_removed(tmp_path):
     import subprocess
     import sys
 
-    from spymaster_assets.market.atomic import remove_orphans, temporary_sibling
+    from spymaster_assets.market.atomic import remove_orphans, scratch_sibling, temporary_sibling
 
     final = tmp_path / "2025-11-20.parquet"
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
@@ -128,11 +128,13 @@ def test_only_temporary_files_of_dead_writers_are_removed(tmp_path):
     orphan = tmp_path / f".{final.name}.{dead.stdout.strip()}.0123456789ab.tmp"
     live = tmp_path / f".{final.name}.{os.getppid()}.0123456789ab.tmp"  # a concurrent writer
     other = tmp_path / ".2025-11-21.parquet.1.0123456789ab.tmp"  # another partition
-    for p in (orphan, live, other):
+    sorted_orphan = scratch_sibling(orphan, "sorted")  # a dead writer's re-sorted copy
+    for p in (orphan, sorted_orphan, live, other):
         p.write_bytes(b"half a file")
     mine = temporary_sibling(final)
     assert str(os.getpid()) in mine.name and mine.parent == tmp_path
-    assert not orphan.exists() and live.exists() and other.exists()
+    assert not orphan.exists() and not sorted_orphan.exists()
+    assert live.exists() and other.exists()
     assert remove_orphans(final) == []
 
 

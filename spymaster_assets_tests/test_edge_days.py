@@ -255,6 +255,9 @@ def test_records_out_of_order_give_the_same_data_as_the_ordered_file(edge_lake):
         ), key
     for asset in ("bronze/es_trades", "bronze/es_mbp10"):
         assert metadata(home, asset, SHUFFLED_DAY)["out_of_order_ts_recv"] > 0, asset
+    # the streamed book file was re-sorted on disk, and nothing of that is left behind
+    assert metadata(home, "bronze/es_mbp10", SHUFFLED_DAY)["resorted_on_ts_event"] is True
+    assert not [p for p in (data / "lake").rglob("*.tmp")]
     warned = failed_checks(done.stdout, SHUFFLED_DAY)
     for asset in ("bronze/es_trades", "bronze/es_mbp10"):
         assert [c for c in warned if c.startswith(f"{asset}:timestamp_order WARN")], warned

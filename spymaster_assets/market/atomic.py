@@ -16,6 +16,13 @@ def temporary_sibling(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp")
 
 
+def scratch_sibling(temporary: Path, role: str) -> Path:
+    """A second temporary file of the same writer (e.g. a re-sorted copy): same pid, so it is
+    removed as an orphan like `temporary` if the writer dies."""
+    assert temporary.name.endswith(".tmp"), temporary
+    return temporary.with_name(f"{temporary.name[: -len('.tmp')]}-{role}.tmp")
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)  # signal 0: only asks whether the process exists

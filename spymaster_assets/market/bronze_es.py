@@ -19,6 +19,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from spymaster_assets.market.atomic import scratch_sibling
 from spymaster_assets.market.book_columns import book_columns
 from spymaster_assets.market.dbn_format import (
     F_LAST,
@@ -374,11 +375,16 @@ def bronze_mbp10(
         pq.write_table(empty_frame(ES_MBP10).to_arrow(), out_path, **MBP10_PARQUET)
     elif not in_order:
         # Rare: ts_event not monotone in file order. Re-sort on disk, stable on file order.
-        resorted = out_path.with_name(out_path.name + ".sorted")
-        # the same page compression and time statistics as the streamed file
-        pl.scan_parquet(out_path).sort(["ts_event", "sequence"], maintain_order=True).sink_parquet(
-            resorted, compression="lz4", statistics=True, row_group_size=max(1, chunk_records)
-        )
-        resorted.replace(out_path)
+        resorted = scratch_sibling(out_path, "sorted")
+        try:
+            # the same page compression and time statistics as the streamed file
+            pl.scan_parquet(out_path).sort(
+                ["ts_event", "sequence"], maintain_order=True
+            ).sink_parquet(
+                resorted, compression="lz4", statistics=True, row_group_size=max(1, chunk_records)
+            )
+            resorted.replace(out_path)
+        finally:
+            resorted.unlink(missing_ok=True)
         result.resorted = True
     return result
