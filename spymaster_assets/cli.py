@@ -153,11 +153,11 @@ def _resolve_selection(select: str | None):
 
 
 def _run_errors(result) -> list[str]:
+    from spymaster_assets.backfill import step_failure_message
+
     errors = []
     for event in result.all_events:
         if event.is_step_failure:
-            from spymaster_assets.backfill import step_failure_message
-
             errors.append(f"{event.step_key}: {step_failure_message(event.step_failure_data)}")
         elif event.is_run_failure and not errors:
             errors.append(event.message or "run failed")

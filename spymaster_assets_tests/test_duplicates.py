@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 
-import databento as db
 import numpy as np
 import polars as pl
 from hypothesis import given, settings
@@ -16,7 +15,7 @@ from spymaster_assets.paths import DataLayout
 
 from .bronze_runner import check_results, materializations, run_bronze
 from .conftest import SAMPLE_DAY
-from .dbn_factory import write_day_file
+from .dbn_factory import read_day_file, write_day_file
 
 
 def stream(n: int, seed: int) -> np.ndarray:
@@ -58,10 +57,8 @@ def test_streamed_duplicates_are_exactly_the_whole_files(n, seed, chunk):
 
 def with_copies(path, schema: str, every: int, dest) -> np.ndarray:
     """The file again with every `every`-th record written twice in a row; the copies."""
-    store = db.DBNStore.from_file(path)
-    records = store.to_ndarray()
+    records, mappings = read_day_file(path)
     picks = np.arange(0, len(records), every)
-    mappings = {raw: int(spans[0]["symbol"]) for raw, spans in store.mappings.items()}
     write_day_file(dest, schema, SAMPLE_DAY, np.insert(records, picks + 1, records[picks]),
                    mappings)  # fmt: skip
     return records[picks]

@@ -157,7 +157,7 @@ def _char_column(codes: np.ndarray) -> pa.Array:
 
     A byte outside ASCII (a damaged record) becomes "?": still valid UTF-8 in the file, and
     the schema check reports the value."""
-    codes = np.where(codes < 128, codes, np.uint8(ord("?"))).astype(np.uint8)
+    codes = np.where(codes < 128, codes, np.uint8(ord("?")))
     offsets = np.arange(len(codes) + 1, dtype=np.int32)
     return pa.StringArray.from_buffers(len(codes), pa.py_buffer(offsets), pa.py_buffer(codes))
 

@@ -21,11 +21,11 @@ from databento.common.error import BentoWarning
 
 from spymaster_assets.market.dbn_format import DATASET
 from spymaster_assets.market.errors import RawDataError
+from spymaster_assets.market.trading_calendar import NS_PER_DAY, utc_day_start_ns
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 DBN_MAGIC = b"DBN"
 SUPPORTED_VERSIONS = (1, 2, 3)
-NS_PER_DAY = 86_400 * 10**9
 
 
 def _is_legacy_dbz(head: bytes) -> bool:
@@ -100,7 +100,7 @@ def open_dbn(path: Path, schema: str, trading_day: dt.date, dataset: str = DATAS
     # integer ns: a damaged header can hold any 64-bit value, far outside datetime's range
     start = int(meta.start)
     end = int(meta.end) if meta.end else start + NS_PER_DAY
-    day_start = int(dt.datetime.combine(trading_day, dt.time(), dt.UTC).timestamp()) * 10**9
+    day_start = utc_day_start_ns(trading_day)
     if not (start <= day_start < end or day_start <= start < day_start + NS_PER_DAY):
         raise RawDataError(
             path,

@@ -54,16 +54,15 @@ def _read_text_frame(path: Path, trading_day: dt.date) -> pl.DataFrame:
         raise RawDataError(path, trading_day, f"unreadable gzip: {exc}") from exc
     if not data.strip():
         raise RawDataError(path, trading_day, "empty CSV (no header)")
-    header_line = data.split(b"\n", 1)[0].rstrip(b"\r")
+    header_line, _, body = data.partition(b"\n")
     try:
-        header = pl.read_csv(header_line + b"\n", infer_schema=False).columns
+        header = pl.read_csv(header_line.rstrip(b"\r") + b"\n", infer_schema=False).columns
         if len(set(header)) != len(header):
             raise RawDataError(path, trading_day, f"malformed CSV: repeated columns in {header}")
         missing = [c for c in POLYGON_COLUMNS if c not in header]
         if missing:
             raise RawDataError(path, trading_day, f"missing columns {missing}; found {header}")
         columns = {**dict.fromkeys(header, pl.String), EXTRA_FIELDS: pl.String}
-        body = data.split(b"\n", 1)[1] if b"\n" in data else b""
         if not body.strip():  # a header and no rows: a valid day without trades
             return pl.DataFrame(schema=columns).select(*POLYGON_COLUMNS, EXTRA_FIELDS)
         frame = pl.read_csv(

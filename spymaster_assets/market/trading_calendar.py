@@ -13,7 +13,6 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import exchange_calendars as xcals
-import pandas as pd
 
 NEW_YORK = ZoneInfo("America/New_York")
 CALENDAR_NAME = "XNYS"
@@ -24,6 +23,7 @@ CALENDAR_END = dt.date(2027, 12, 31)
 PREMARKET_OPEN = dt.time(4, 0)
 NS_PER_SECOND = 1_000_000_000
 NS_PER_MINUTE = 60 * NS_PER_SECOND
+NS_PER_DAY = 86_400 * NS_PER_SECOND
 
 
 class NotATradingDayError(ValueError):
@@ -88,6 +88,11 @@ def parse_trading_day(text: str) -> dt.date:
     return day
 
 
+def utc_day_start_ns(day: dt.date) -> int:
+    """Midnight UTC of `day`: Databento's daily files are cut there."""
+    return int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()) * NS_PER_SECOND
+
+
 def _ny_ns(day: dt.date, wall: dt.time) -> int:
     return int(dt.datetime.combine(day, wall, tzinfo=NEW_YORK).timestamp()) * NS_PER_SECOND
 
@@ -104,11 +109,11 @@ class SessionWindows:
 
     @property
     def utc_day_start_ns(self) -> int:
-        return int(pd.Timestamp(self.trading_day, tz="UTC").value)
+        return utc_day_start_ns(self.trading_day)
 
     @property
     def utc_day_end_ns(self) -> int:
-        return self.utc_day_start_ns + 86_400 * NS_PER_SECOND
+        return self.utc_day_start_ns + NS_PER_DAY
 
     def opening_range_end_ns(self, or_minutes: int) -> int:
         return self.rth_open_ns + or_minutes * NS_PER_MINUTE
