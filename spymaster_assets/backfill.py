@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -43,10 +44,13 @@ def submit(
     partition_keys: Sequence[str],
     asset_keys: Sequence[dg.AssetKey],
     title: str,
+    force: bool = False,
 ) -> str:
+    from spymaster_assets.defs.chain.runner import FORCE_TAG
+
     backfill_id = uuid.uuid4().hex[:8]
-    # Exactly these days of exactly these assets. (Deriving the target from the roots would pull
-    # in later days too: silver/levels of the next days reads these days' bars for SMA_200.)
+    # Exactly these days of exactly these assets; the daemon cuts the days into runs of
+    # consecutive days by the assets' backfill policy (SPYMASTER_DAYS_PER_RUN).
     target = AssetGraphSubset(
         partitions_subsets_by_asset_key={
             key: asset_graph.get(key).partitions_def.subset_with_partition_keys(
@@ -58,7 +62,7 @@ def submit(
     backfill = PartitionBackfill.from_asset_graph_subset(
         backfill_id=backfill_id,
         backfill_timestamp=time.time(),
-        tags={"spymaster/launched_by": "cli"},
+        tags={"spymaster/launched_by": "cli", **({FORCE_TAG: "true"} if force else {})},
         dynamic_partitions_store=instance,
         asset_graph_subset=target,
         title=title,
@@ -73,7 +77,7 @@ def submit(
 class Progress:
     status: BulkActionStatus
     assets_done: dict[str, int]  # partition -> selected assets materialized in this backfill
-    failed: dict[str, bool]  # partition -> a run of it failed
+    failed: dict[str, bool]  # partition -> a run failed on it
     runs: int
     errors: list[str]
 
@@ -90,49 +94,80 @@ class Progress:
 
 
 def step_failure_message(data) -> str:
-    """What a failed step says: a `dg.Failure`'s own description (a bad raw file names the file,
-    the day and the problem), else the error's message; without Dagster's class names."""
+    """What a failed step says: a `dg.Failure`'s own description (the daily chain lists each
+    failed day, asset and problem: a bad raw file names the file, the day and the problem),
+    else the error's message; without Dagster's class names."""
     failure = data.user_failure_data if data else None
     if failure is not None and failure.description:
         return failure.description.strip()
     return data.error.message.strip() if data and data.error else "step failed"
 
 
+def run_days(run: dg.DagsterRun) -> list[str]:
+    """The trading days a run covers: its partition, or its range of partitions."""
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    from spymaster_assets.market.trading_calendar import trading_days
+
+    if "dagster/partition" in run.tags:
+        return [run.tags["dagster/partition"]]
+    start = run.tags.get(ASSET_PARTITION_RANGE_START_TAG)
+    end = run.tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    if not (start and end):
+        return []
+    return [str(d) for d in trading_days(dt.date.fromisoformat(start), dt.date.fromisoformat(end))]
+
+
 def progress(
-    instance: dg.DagsterInstance, backfill_id: str, partition_keys: Sequence[str], n_assets: int
+    instance: dg.DagsterInstance,
+    backfill_id: str,
+    partition_keys: Sequence[str],
+    asset_keys: Sequence[dg.AssetKey],
 ) -> Progress:
     """Asset partitions materialized by the backfill's runs so far, failures, and their errors.
 
-    An asset backfill may run a day in several runs (assets wait for the earlier days they read),
-    so progress is counted in materialized asset partitions, not in runs.
-    """
+    A run covers a range of days (the backfill policy), so progress is counted in materialized
+    asset partitions, and a failed run's errors say which of its days failed."""
     backfill = instance.get_backfill(backfill_id)
     runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": backfill_id}))
+    run_ids = {run.run_id for run in runs}
     done = {k: 0 for k in partition_keys}
+    for key in asset_keys:
+        records = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, asset_partitions=list(partition_keys)),
+            limit=10 * len(partition_keys) + 100,
+        ).records
+        days = {r.partition_key for r in records if r.run_id in run_ids}
+        for day in days & set(done):
+            done[day] += 1
     failed = {k: False for k in partition_keys}
     errors = []
     for run in runs:
-        key = run.tags.get("dagster/partition")
-        if key not in done:
+        if run.status.value not in ("FAILURE", "CANCELED"):
             continue
-        done[key] += len(
-            instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
-        )
-        if run.status.value == "FAILURE":
-            failed[key] = True
-            for event in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
-                message = step_failure_message(event.dagster_event.step_failure_data)
-                errors.append(f"{key}: {event.dagster_event.step_key}: {message.splitlines()[-1]}")
-    return Progress(
-        backfill.status, {k: min(v, n_assets) for k, v in done.items()}, failed, len(runs), errors
-    )
+        covered = [d for d in run_days(run) if d in done]
+        lines = []
+        for event in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+            lines += step_failure_message(event.dagster_event.step_failure_data).splitlines()
+        dated = {d: [x for x in lines if x.startswith(f"{d} ")] for d in covered}
+        for day in covered:
+            if dated[day]:
+                failed[day] = True
+                errors += dated[day]
+            elif not any(dated.values()) and done[day] < len(asset_keys):
+                failed[day] = True  # the run died without naming its days
+                errors += [f"{day} {line}" for line in lines[-1:]] or [f"{day}: run failed"]
+    return Progress(backfill.status, done, failed, len(runs), errors)
 
 
 def follow(
     instance: dg.DagsterInstance,
     backfill_id: str,
     partition_keys: Sequence[str],
-    n_assets: int,
+    asset_keys: Sequence[dg.AssetKey],
     on_update: Callable[[Progress], None],
     timeout_s: float,
     poll_s: float = 2.0,
@@ -140,7 +175,7 @@ def follow(
     deadline = time.monotonic() + timeout_s
     last = None
     while True:
-        state = progress(instance, backfill_id, partition_keys, n_assets)
+        state = progress(instance, backfill_id, partition_keys, asset_keys)
         snapshot = (state.status, tuple(state.assets_done.values()), tuple(state.failed.values()))
         if snapshot != last:
             on_update(state)

@@ -152,29 +152,58 @@ def _resolve_selection(select: str | None):
     return defs, graph, keys
 
 
+def _check_failures(events) -> dict[str | None, list[str]]:
+    """Failed checks of a run's events, by partition (None: an unpartitioned asset)."""
+    failures: dict[str | None, list[str]] = {}
+    for event in events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            ev = event.event_specific_data
+            if not ev.passed:
+                failures.setdefault(ev.partition, []).append(
+                    f"{ev.asset_key.to_user_string()}:{ev.check_name} {ev.severity.value}"
+                    f" {ev.description or ''}".rstrip()
+                )
+    return failures
+
+
 def _run_errors(result) -> list[str]:
+    """The run's failure lines: the daily chain's are `YYYY-MM-DD asset: message`, one a line."""
     from spymaster_assets.backfill import step_failure_message
 
     errors = []
     for event in result.all_events:
         if event.is_step_failure:
-            errors.append(f"{event.step_key}: {step_failure_message(event.step_failure_data)}")
+            errors.extend(step_failure_message(event.step_failure_data).splitlines())
         elif event.is_run_failure and not errors:
             errors.append(event.message or "run failed")
     return errors
 
 
-def _check_failures(result) -> list[str]:
-    failures = []
-    for event in result.all_events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            ev = event.event_specific_data
-            if not ev.passed:
-                failures.append(
-                    f"{ev.asset_key.to_user_string()}:{ev.check_name} {ev.severity.value}"
-                    f" {ev.description or ''}".rstrip()
-                )
-    return failures
+def _run_tags(days: list[dt.date], force: bool) -> dict[str, str]:
+    """One partition, or a range of consecutive trading days (Dagster's ranged run)."""
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+        PARTITION_NAME_TAG,
+    )
+
+    from spymaster_assets.defs.chain.runner import FORCE_TAG
+
+    tags = {"spymaster/launched_by": "cli", **({FORCE_TAG: "true"} if force else {})}
+    if len(days) == 1:
+        return {**tags, PARTITION_NAME_TAG: str(days[0])}
+    return {
+        **tags,
+        ASSET_PARTITION_RANGE_START_TAG: str(days[0]),
+        ASSET_PARTITION_RANGE_END_TAG: str(days[-1]),
+    }
+
+
+QUIET_RUN_CONFIG = {
+    "loggers": {
+        "console": {"config": {"log_level": os.environ.get("SPYMASTER_LOG_LEVEL", "WARNING")}}
+    }
+}
 
 
 @main.command()
@@ -187,45 +216,96 @@ def _check_failures(result) -> list[str]:
     default=None,
     help="Asset keys, e.g. 'bronze/es_trades,silver/ohlcv_1m' ('+'/'*' allowed).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Rebuild current days too (by default a day whose code, configuration and raw files "
+    "are unchanged since it was built is recorded again, not rebuilt).",
+)
 @_data_dir_option
-def materialize(date, start, end, all_, select, data_dir) -> None:
-    """Materialize assets for trading days through the Dagster instance in $DAGSTER_HOME."""
+def materialize(date, start, end, all_, select, force, data_dir) -> None:
+    """Materialize assets for trading days through the Dagster instance in $DAGSTER_HOME.
+
+    Consecutive days run together, SPYMASTER_DAYS_PER_RUN at a time (default 10), in one
+    process; each day is still recorded, checked and reported on its own partition. A day that
+    is current (same code, configuration and raw files as when it was built) is not built again
+    unless --force."""
     root = _use_data_dir(data_dir)
     home = _dagster_home()
     days = _partitions_to_run(date, start, end, all_, DataLayout(root))
 
     import dagster as dg
 
+    from spymaster_assets.defs.chain.assets import days_per_run
+    from spymaster_assets.market.trading_calendar import consecutive_sessions
+
     defs, graph, keys = _resolve_selection(select)
-    # Daily assets run once per trading day; the combined (unpartitioned) ones once, after.
+    # Daily assets run in ranges of days; the combined (unpartitioned) ones once, after.
     daily = sorted(k for k in keys if graph.get(k).partitions_def is not None)
     combined = sorted(k for k in keys if graph.get(k).partitions_def is None)
     job = defs.resolve_implicit_global_asset_job_def()
-    click.echo(f"data: {root}   dagster home: {home}   assets: {len(keys)}   days: {len(days)}")
-    runs: list[tuple[str, str | None, list]] = (
-        [(str(d), str(d), daily) for d in days] if daily else []
+    chunks = consecutive_sessions(days, days_per_run()) if daily else []
+    click.echo(
+        f"data: {root}   dagster home: {home}   assets: {len(keys)}   days: {len(days)}   "
+        f"runs: {len(chunks) + bool(combined)}"
     )
-    if combined:
-        runs.append(("combined", None, combined))
-    failed = []
+    failed: list[str] = []
+    done = 0
     with dg.DagsterInstance.get() as instance:
-        for n, (label, partition, selection) in enumerate(runs, 1):
+        for chunk in chunks:
+            if len(chunk) > 1:
+                click.echo(f"running {chunk[0]}..{chunk[-1]} ({len(chunk)} trading days)")
+            result = job.execute_in_process(
+                instance=instance,
+                asset_selection=daily,
+                raise_on_error=False,
+                tags=_run_tags(chunk, force),
+                run_config=QUIET_RUN_CONFIG,
+            )
+            events = result.all_events
+            checks = _check_failures(events)
+            errors = _run_errors(result) if not result.success else []
+            for day in chunk:
+                done += 1
+                key = str(day)
+                mats = [
+                    e.event_specific_data.materialization
+                    for e in result.get_asset_materialization_events()
+                    if e.event_specific_data.materialization.partition == key
+                ]
+                rows = {m.asset_key.to_user_string(): m.metadata.get("dagster/row_count")
+                        for m in mats}  # fmt: skip
+                seconds = sum(float(m.metadata["seconds"].value) for m in mats
+                              if "seconds" in m.metadata)  # fmt: skip
+                mine = [e for e in errors if e.startswith(f"{key} ")]
+                if not result.success and not mine and len(mats) < len(daily):
+                    mine = errors or ["run failed"]
+                summary = ", ".join(
+                    f"{k} {v.value:,}" if v is not None else k for k, v in sorted(rows.items())
+                )
+                reused = sum("reused_from_run" in m.metadata for m in mats)
+                status = (
+                    "FAILED"
+                    if mine
+                    else "current (not rebuilt)"
+                    if reused == len(mats) and mats
+                    else "ok"
+                )
+                click.echo(f"[{done}/{len(days)}] {key} {status} in {seconds:.1f}s  {summary}")
+                for line in checks.get(key, []):
+                    click.echo(f"    check failed: {line}")
+                for line in mine:
+                    click.echo(f"    error: {line}", err=True)
+                if mine:
+                    failed.append(key)
+        if combined:
             started = time.perf_counter()
             result = job.execute_in_process(
                 instance=instance,
-                partition_key=partition,
-                asset_selection=selection,
+                asset_selection=combined,
                 raise_on_error=False,
                 tags={"spymaster/launched_by": "cli"},
-                run_config={
-                    "loggers": {
-                        "console": {
-                            "config": {
-                                "log_level": os.environ.get("SPYMASTER_LOG_LEVEL", "WARNING")
-                            }
-                        }
-                    }
-                },
+                run_config=QUIET_RUN_CONFIG,
             )
             rows = {
                 m.asset_key.to_user_string(): m.metadata.get("dagster/row_count")
@@ -234,22 +314,23 @@ def materialize(date, start, end, all_, select, data_dir) -> None:
                     for e in result.get_asset_materialization_events()
                 )
             }
-            summary = ", ".join(
-                f"{k} {v.value:,}" if v is not None else k for k, v in sorted(rows.items())
-            )
+            summary = ", ".join(f"{k} {v.value:,}" for k, v in sorted(rows.items()) if v)
             status = "ok" if result.success else "FAILED"
-            click.echo(
-                f"[{n}/{len(runs)}] {label} {status} in {time.perf_counter() - started:.1f}s  {summary}"
-            )
-            for line in _check_failures(result):
+            click.echo(f"combined {status} in {time.perf_counter() - started:.1f}s  {summary}")
+            for line in checks_of(result):
                 click.echo(f"    check failed: {line}")
             if not result.success:
-                failed.append(label)
+                failed.append("combined")
                 for line in _run_errors(result):
                     click.echo(f"    error: {line}", err=True)
     if failed:
-        click.echo(f"{len(failed)} of {len(runs)} runs failed: {', '.join(failed)}", err=True)
+        total = len(days) + bool(combined)
+        click.echo(f"{len(failed)} of {total} failed: {', '.join(failed)}", err=True)
         sys.exit(1)
+
+
+def checks_of(result) -> list[str]:
+    return [line for lines in _check_failures(result.all_events).values() for line in lines]
 
 
 def _scales(text: str) -> tuple[float, ...]:
@@ -283,9 +364,31 @@ def _scales(text: str) -> tuple[float, ...]:
     show_default=True,
 )
 @click.option("--write-docs", is_flag=True, help="Also write the markdown to docs/performance.md.")
+@click.option(
+    "--backfill-days",
+    type=click.IntRange(0, 500),
+    default=0,
+    show_default=True,
+    help="Also backfill this many full-size days through a dagster-daemon (0: skip).",
+)
+@click.option(
+    "--days-per-run",
+    type=click.IntRange(1, 500),
+    default=None,
+    help="Days per run of that backfill [a quarter of --backfill-days].",
+)
 @_data_dir_option
 def bench(
-    day, scales, profile, no_baseline, no_dagster_path, results_dir, write_docs, data_dir
+    day,
+    scales,
+    profile,
+    no_baseline,
+    no_dagster_path,
+    results_dir,
+    write_docs,
+    backfill_days,
+    days_per_run,
+    data_dir,
 ) -> None:
     """Time the per-day chain on a sample day against the decompression floor.
 
@@ -302,6 +405,8 @@ def bench(
         dagster_path=not no_dagster_path,
         results_dir=results_dir,
         docs_path=REPO_ROOT / "docs" / "performance.md" if write_docs else None,
+        backfill_days=backfill_days,
+        days_per_run=days_per_run,
     )
     report = run_bench(options, say=lambda line: click.echo(line))
     paths = write_report(report, options.results_dir, options.docs_path)
@@ -317,9 +422,10 @@ def bench(
     "--select", default=None, help="Asset keys as for materialize. Default: the daily chain."
 )
 @click.option("--timeout", type=float, default=3600.0, show_default=True, help="Seconds to wait.")
+@click.option("--force", is_flag=True, help="Rebuild current days too (see materialize --force).")
 @_data_dir_option
 def backfill(
-    start: str, end: str, select: str | None, timeout: float, data_dir: Path | None
+    start: str, end: str, select: str | None, timeout: float, force: bool, data_dir: Path | None
 ) -> None:
     """Submit a Dagster backfill of trading days to the instance; the daemon runs it.
 
@@ -349,7 +455,9 @@ def backfill(
             bf.require_backfill_daemon(instance)
         except bf.NoDaemonError as exc:
             raise click.ClickException(str(exc)) from exc
-        backfill_id = bf.submit(instance, graph, days, daily, f"spymaster {days[0]}..{days[-1]}")
+        backfill_id = bf.submit(
+            instance, graph, days, daily, f"spymaster {days[0]}..{days[-1]}", force=force
+        )
         click.echo(
             f"backfill {backfill_id}: {len(days)} trading days x {len(daily)} assets submitted"
         )
@@ -369,7 +477,7 @@ def backfill(
             )
 
         try:
-            final = bf.follow(instance, backfill_id, days, len(daily), show, timeout)
+            final = bf.follow(instance, backfill_id, days, daily, show, timeout)
         except TimeoutError as exc:
             raise click.ClickException(str(exc)) from exc
     for line in final.errors:

@@ -1,25 +1,58 @@
-"""Root of the code location: everything under `defs/` is loaded by Dagster's defs folder loader."""
+"""Root of the code location: everything under `defs/` is loaded by Dagster's defs folder loader.
+
+Loading stays close to `import dagster` (every Dagster process loads it): the heavy libraries
+load inside the steps, and the code versions, column schemas and calendar come from the load
+cache (defs/load_cache.py) unless the source changed.
+"""
 
 import warnings
 from pathlib import Path
 
 import dagster as dg
 
-from spymaster_assets.defs.code_versions import code_version
+from spymaster_assets.defs.kernels import NumbaKernels
+from spymaster_assets.defs.load_cache import load_cache
+from spymaster_assets.settings import SpymasterConfig
+
+# Dagster itself calls its deprecated InitResourceContext.dagster_run for nested resources.
+warnings.filterwarnings(
+    "ignore", message=".*InitResourceContext.dagster_run", category=DeprecationWarning
+)
+
+
+# What trading-day assets are handed and call by attribute (see defs/code_versions.py).
+CODE_SERVICES = (NumbaKernels, SpymasterConfig)
+
+
+def asset_functions(loaded: dg.Definitions) -> dict[str, object]:
+    """The function each asset runs: a trading-day asset's own function inside the daily chain,
+    the op's function otherwise."""
+    from spymaster_assets.defs.chain.assets import DAILY_ASSETS
+
+    functions: dict[str, object] = {a.name: a.compute for a in DAILY_ASSETS}
+    for asset in loaded.assets or []:
+        if isinstance(asset, dg.AssetsDefinition) and asset.is_executable:
+            for key in asset.keys:
+                functions.setdefault(key.to_user_string(), asset.op.compute_fn.decorated_fn)
+    return functions
+
+
+def _code_versions(loaded: dg.Definitions) -> dict[str, str]:
+    from spymaster_assets.defs.code_versions import code_version
+
+    return {name: code_version(fn, CODE_SERVICES) for name, fn in asset_functions(loaded).items()}
 
 
 def _with_code_versions(loaded: dg.Definitions) -> dg.Definitions:
     """Each asset's code version is a hash of the code it runs (see defs/code_versions.py)."""
-    versions = {
-        key: code_version(asset.op.compute_fn.decorated_fn)
-        for asset in loaded.assets or []
-        if isinstance(asset, dg.AssetsDefinition) and asset.is_executable
-        for key in asset.keys
-    }
+    versions = load_cache().get("code_versions", lambda: _code_versions(loaded))
+    load_cache().save()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=dg.PreviewWarning)  # map_asset_specs
         return loaded.map_asset_specs(
-            func=lambda spec: spec.replace_attributes(code_version=versions[spec.key])
+            func=lambda spec: spec.replace_attributes(
+                code_version=versions[spec.key.to_user_string()]
+            )
         )
 
 

@@ -40,6 +40,12 @@ class DataLayout:
     def options_path(self, day: dt.date) -> Path:
         return self.polygon_dir / f"{day:%Y}" / f"{day:%m}" / f"{day:%Y-%m-%d}.csv.gz"
 
+    def raw_path(self, source: str, day: dt.date) -> Path:
+        """The day's raw file of a source: "trades", "mbp-10" (Databento) or "options"."""
+        return (
+            self.options_path(day) if source == "options" else self.existing_dbn_path(source, day)
+        )
+
     def raw_paths(self, day: dt.date) -> list[Path]:
         return [self.existing_dbn_path(s, day) for s in DBN_SCHEMAS] + [self.options_path(day)]
 

@@ -8,10 +8,11 @@ from pathlib import Path
 import dagster as dg
 
 from spymaster_assets.defs.bronze import assets as bronze
+from spymaster_assets.defs.chain.assets import trading_day_chain
 from spymaster_assets.defs.resources import make_resources
 from spymaster_assets.settings import SpymasterConfig
 
-BRONZE_ASSETS = [bronze.es_trades, bronze.es_mbp10, bronze.spy_option_trades]
+BRONZE_ASSETS = [bronze.es_trades.key, bronze.es_mbp10.key, bronze.spy_option_trades.key]
 
 
 def run_bronze(
@@ -23,11 +24,11 @@ def run_bronze(
     selection: list[str] | None = None,
 ) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        BRONZE_ASSETS,
+        [trading_day_chain],
         partition_key=day.isoformat(),
         instance=instance,
         resources=make_resources(data_dir, settings),
-        selection=selection,
+        selection=selection or BRONZE_ASSETS,
         raise_on_error=False,
     )
 

@@ -10,6 +10,7 @@ import dagster as dg
 import polars as pl
 
 from spymaster_assets.definitions import defs
+from spymaster_assets.defs.chain.runner import FORCE_TAG
 from spymaster_assets.defs.resources import make_resources
 from spymaster_assets.market.trading_calendar import NEW_YORK
 from spymaster_assets.paths import DataLayout
@@ -105,6 +106,7 @@ class HandDay:
             selection=selection or CHAIN,
             resources=make_resources(self.root, settings),
             raise_on_error=False,
+            tags={FORCE_TAG: "true"},  # these tests are about computing: never reuse a day
         )
         failures = [
             _full_message(e.step_failure_data.error) for e in result.all_events if e.is_step_failure

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import dagster as dg
 import yaml
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
 
 from spymaster_assets.definitions import defs
 from spymaster_assets.defs.automation.sensors import raw_files_sensor
@@ -20,13 +24,23 @@ from .conftest import SAMPLE_DAY
 REPO = Path(__file__).resolve().parent.parent
 
 
-def tick(root):
-    context = dg.build_sensor_context(
-        resources={"lake": LakeResource(data_dir=str(root))},
-        definitions=defs,
-    )
-    result = raw_files_sensor.evaluate_tick(context)
-    return [r.partition_key for r in result.run_requests or []], result
+def requested_range(request: dg.RunRequest) -> str:
+    """One day, or a range of days (consecutive sessions share a run)."""
+    if request.partition_key:
+        return request.partition_key
+    tags = request.tags
+    return f"{tags[ASSET_PARTITION_RANGE_START_TAG]}..{tags[ASSET_PARTITION_RANGE_END_TAG]}"
+
+
+def tick(root, instance=None):
+    with dg.DagsterInstance.ephemeral() as fresh:
+        context = dg.build_sensor_context(
+            resources={"lake": LakeResource(data_dir=str(root))},
+            definitions=defs,
+            instance=instance or fresh,
+        )
+        result = raw_files_sensor.evaluate_tick(context)
+    return [requested_range(r) for r in result.run_requests or []], result
 
 
 def test_a_complete_new_day_gets_exactly_one_run_request(sample_root, tmp_path):
@@ -42,6 +56,7 @@ def test_a_complete_new_day_gets_exactly_one_run_request(sample_root, tmp_path):
     assert keys == [str(SAMPLE_DAY)]
     assert result.run_requests[0].job_name in (None, "daily_chain")
 
+    first_key = result.run_requests[0].run_key
     # Once gold exists and is newer than the raw files, the day is done.
     gold = layout.lake_path("gold", "signals", str(SAMPLE_DAY))
     gold.parent.mkdir(parents=True)
@@ -52,7 +67,42 @@ def test_a_complete_new_day_gets_exactly_one_run_request(sample_root, tmp_path):
     mbp = layout.dbn_path("mbp-10", SAMPLE_DAY)
     os.utime(mbp, ns=(newer, newer))
     keys, result = tick(root)
-    assert keys == [str(SAMPLE_DAY)] and result.run_requests[0].run_key.endswith(str(newer))
+    assert keys == [str(SAMPLE_DAY)] and result.run_requests[0].run_key != first_key
+
+
+def copy_day(sample_root: Path, root: Path, day: dt.date) -> None:
+    source, target = DataLayout(sample_root), DataLayout(root)
+    for schema in ("trades", "mbp-10"):
+        path = target.dbn_path(schema, day)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source.dbn_path(schema, SAMPLE_DAY), path)
+    target.options_path(day).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source.options_path(SAMPLE_DAY), target.options_path(day))
+
+
+def test_consecutive_days_share_a_run_and_days_already_in_flight_are_left_alone(
+    sample_root, tmp_path, monkeypatch
+):
+    """Thursday, Friday, Monday are consecutive sessions (one run); after a gap, Wednesday
+    starts another. A day that a queued run already covers gets no second run."""
+    monkeypatch.setenv("SPYMASTER_DAYS_PER_RUN", "10")
+    root = tmp_path / "data"
+    for day in ("2025-11-20", "2025-11-21", "2025-11-24", "2025-11-26"):
+        copy_day(sample_root, root, dt.date.fromisoformat(day))
+    assert tick(root)[0] == ["2025-11-20..2025-11-24", "2025-11-26"]
+    monkeypatch.setenv("SPYMASTER_DAYS_PER_RUN", "2")
+    assert tick(root)[0] == ["2025-11-20..2025-11-21", "2025-11-24", "2025-11-26"]
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        queued = instance.create_run_for_job(
+            defs.resolve_job_def("daily_chain"),
+            tags={ASSET_PARTITION_RANGE_START_TAG: "2025-11-21",
+                  ASSET_PARTITION_RANGE_END_TAG: "2025-11-24"},
+        )  # fmt: skip
+        assert queued.status == dg.DagsterRunStatus.NOT_STARTED
+        keys, result = tick(root, instance)
+        assert keys == ["2025-11-20", "2025-11-26"], "the queued run's days are left to it"
+        assert "already in a run" not in str(result.skip_message)
 
 
 def test_non_trading_days_are_ignored(sample_root, tmp_path):
@@ -81,13 +131,13 @@ def test_the_daily_job_covers_every_daily_asset_in_one_process():
     )
 
 
-def test_runs_of_the_daily_chain_go_one_at_a_time_in_date_order():
-    """silver/levels needs the earlier days' bars, so the sensor's runs must not overlap."""
-    lane = defs.resolve_job_def("daily_chain").run_tags
-    limits = yaml.safe_load((REPO / "dagster.yaml").read_text())["concurrency"]["runs"]
-    assert {"key": "spymaster/lane", "value": lane["spymaster/lane"], "limit": 1} in limits[
-        "tag_concurrency_limits"
-    ]
+def test_two_runs_go_at_once_with_no_lane_that_serializes_the_chain():
+    """Runs of different days are independent (SMA_200 history comes from the lake or the raw
+    files), so the instance lets two go at once: one per core."""
+    runs = yaml.safe_load((REPO / "dagster.yaml").read_text())["concurrency"]["runs"]
+    assert runs["max_concurrent_runs"] == 2
+    assert not runs.get("tag_concurrency_limits")
+    assert not defs.resolve_job_def("daily_chain").run_tags.get("spymaster/lane")
 
 
 def test_the_combined_file_follows_the_daily_gold_automatically():

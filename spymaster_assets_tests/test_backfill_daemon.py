@@ -8,11 +8,14 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import os
+import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from spymaster_assets.definitions import defs
@@ -35,6 +38,10 @@ def daemon(tmp_path_factory):
     env = {**os.environ, "DAGSTER_HOME": str(home), "SPYMASTER_DATA_DIR": str(data)}
     with running_daemon(home, env):
         yield home, data, env
+
+
+def backfill_id(done: subprocess.CompletedProcess) -> str:
+    return re.search(r"^backfill (\w+): ", done.stdout, re.M).group(1)
 
 
 def backfill(env, *args) -> subprocess.CompletedProcess:
@@ -72,6 +79,24 @@ def test_backfill_over_a_weekend_runs_every_day_through_the_daemon(daemon):
             history = instance.event_log_storage.get_asset_check_execution_history(check, limit=20)
             partitions = {r.partition for r in history if r.status.value in ("SUCCEEDED", "FAILED")}
             assert {str(FRIDAY), str(MONDAY)} <= partitions, check
+        # The raw-files sensor (running) asked for the same days when the daemon started: the
+        # backfill and the sensor's runs overlap, yet every asset-day was built exactly once (the
+        # other run found it current and recorded it again).
+        sensor_runs = instance.get_runs(
+            filters=dg.RunsFilter(tags={"dagster/sensor_name": "raw_files_sensor"})
+        )
+        assert sensor_runs, "the sensor requested runs too"
+        for key in daily:
+            records = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=key, asset_partitions=[str(FRIDAY), str(MONDAY)]),
+                limit=100,
+            ).records
+            built = Counter(
+                r.partition_key
+                for r in records
+                if "reused_from_run" not in r.asset_materialization.metadata
+            )
+            assert built == {str(FRIDAY): 1, str(MONDAY): 1}, (key, built)
 
 
 def test_a_failing_partition_fails_the_backfill_with_its_error(daemon):
@@ -155,7 +180,7 @@ def damage(layout: DataLayout, day: dt.date, schema: str, how) -> Path:
 def test_bad_inputs_fail_only_their_days_of_a_backfill_and_keep_the_earlier_outputs(daemon):
     """SPEC §11 through the daemon: every bad day fails with file, date and problem, its earlier
     good output stays byte for byte, nothing half-written is left, and the good day succeeds."""
-    _, data, env = daemon
+    home, data, env = daemon
     layout = DataLayout(data)
     days = [GOOD_DAY, *(d for d, *_ in BAD_DAYS)]
     for day in days:
@@ -177,10 +202,17 @@ def test_bad_inputs_fail_only_their_days_of_a_backfill_and_keep_the_earlier_outp
     assert done.returncode == 1, done.stdout + done.stderr
     failed = done.stderr.split("failed partitions ", 1)[1].splitlines()[0].split(", ")
     assert sorted(failed) == sorted(str(d) for d, *_ in BAD_DAYS), done.stderr
-    assert f"{GOOD_DAY} 3/3" in done.stdout, "the good day of the same backfill succeeded"
+    assert f"{GOOD_DAY} 3/3" in done.stdout, "the good day of the same run succeeded"
+    # the eight consecutive days went through one run (SPYMASTER_DAYS_PER_RUN, default 10)
+    with instance_at(home) as instance:
+        (run,) = instance.get_runs(
+            filters=dg.RunsFilter(tags={"dagster/backfill": backfill_id(done)})
+        )
+        assert run.tags["dagster/asset_partition_range_start"] == str(days[0])
+        assert run.tags["dagster/asset_partition_range_end"] == str(days[-1])
     errors = [line for line in done.stderr.splitlines() if line.strip().startswith("error:")]
     for day, _, _, asset, problem in BAD_DAYS:
-        mine = [e for e in errors if f"{day}: bronze__{asset}:" in e]
+        mine = [e for e in errors if f"{day} bronze/{asset}:" in e]
         assert mine, (day, errors)
         assert problem in mine[0] and str(bad_files[day]) in mine[0], mine[0]
         assert f"trading day {day}" in mine[0], mine[0]

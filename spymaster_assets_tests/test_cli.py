@@ -106,7 +106,9 @@ def test_a_failing_partition_exits_non_zero_naming_file_day_and_problem(one_day,
     assert f"trading day {SAMPLE_DAY}" in done.stderr
     error = next(line for line in done.stderr.splitlines() if "error: " in line)
     # the user's words, not Dagster's exception class
-    assert error.strip().startswith(f"error: bronze__spy_option_trades: {one_day}/raw/"), error
+    assert error.strip().startswith(
+        f"error: {SAMPLE_DAY} bronze/spy_option_trades: {one_day}/raw/"
+    ), error
 
 
 def test_non_trading_dates_are_refused(one_day, dagster_home):

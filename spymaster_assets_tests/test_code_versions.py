@@ -6,9 +6,7 @@ import inspect
 import re
 from pathlib import Path
 
-import dagster as dg
-
-from spymaster_assets.definitions import defs
+from spymaster_assets.definitions import CODE_SERVICES, asset_functions, defs
 from spymaster_assets.defs import code_versions
 from spymaster_assets.settings import SpymasterConfig
 from spymaster_assets.signals import labels
@@ -16,10 +14,8 @@ from spymaster_assets.signals import labels
 
 def versions() -> dict[str, str]:
     return {
-        key.to_user_string(): code_versions.code_version(asset.op.compute_fn.decorated_fn)
-        for asset in defs.assets
-        if isinstance(asset, dg.AssetsDefinition)
-        for key in asset.keys
+        name: code_versions.code_version(fn, CODE_SERVICES)
+        for name, fn in asset_functions(defs).items()
     }
 
 

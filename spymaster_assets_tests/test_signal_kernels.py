@@ -12,12 +12,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from spymaster_assets.defs.silver.checks import causality_failures
 from spymaster_assets.market.trading_calendar import NS_PER_MINUTE, session_windows
 from spymaster_assets.signals.approach import approach_context
 from spymaster_assets.signals.bars import minute_bars, session_bars
 from spymaster_assets.signals.labels import outcome_labels
 from spymaster_assets.signals.levels import LevelParams, compute_levels
+from spymaster_assets.signals.table_rules import causality_failures
 
 DAY = dt.date(2025, 11, 20)
 W = session_windows(DAY)

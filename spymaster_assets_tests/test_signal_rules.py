@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from spymaster_assets.paths import DataLayout
 from spymaster_assets.schemas.gold import SIGNALS
 from spymaster_assets.signals.level_kinds import CODE
 
@@ -213,31 +214,49 @@ def test_sma_200_reaches_back_into_the_previous_trading_day(tmp_path):
     )
 
 
-def test_levels_refuse_a_history_day_whose_bars_are_not_materialized_yet(tmp_path):
-    """Computing Monday before Friday would silently give another SMA_200: an error instead."""
+def test_sma_history_comes_from_the_raw_files_when_the_earlier_bars_are_not_built_yet(tmp_path):
+    """Runs of different days do not wait for each other: Monday computed before Friday's bars
+    exist rebuilds them from Friday's raw trades file, and gives the same levels, byte for byte,
+    as Monday computed after them (then read from the lake)."""
     friday, monday = dt.date(2025, 11, 21), dt.date(2025, 11, 24)
-    for trading_day in (friday, monday):
-        HandDay(tmp_path, trading_day).bar("09:30", 100, 100, 100, 100).write()
-    mon = HandDay(tmp_path, monday)
-    mon.run(
-        ["bronze/es_trades", "bronze/spy_option_trades", "silver/ohlcv_1m", "silver/option_flow"]
-    )
-    (message,) = mon.failures(["silver/levels"])
-    assert "SMA_200 history incomplete" in message and str(friday) in message
-    HandDay(tmp_path, friday).run(["bronze/es_trades", "silver/ohlcv_1m"])
-    mon.run(["silver/levels"])  # Friday's bars now exist; Wednesday and Thursday have no raw files
+    fri, mon = HandDay(tmp_path, friday), HandDay(tmp_path, monday)
+    # Friday's 195 two-minute closes and Monday's first ones: SMA_200 defined from 09:40 Monday
+    for day, minutes in ((fri, 390), (mon, 30)):
+        for minute in range(minutes):
+            clock = f"{9 + (30 + minute) // 60:02d}:{(30 + minute) % 60:02d}"
+            close = 100 + 0.025 * (minute % 40)  # on the ES tick grid
+            day.bar(clock, close, close + 0.1, close - 0.1, close)
+        day.write()
+    levels = ["bronze/es_trades", "bronze/spy_option_trades", "silver/ohlcv_1m",
+              "silver/option_flow", "silver/levels"]  # fmt: skip
+    first = mon.run(levels)
+    assert sources(first, "silver/levels")[str(friday)] == "raw trades"
+    before = DataLayout(tmp_path).lake_path("silver", "levels", str(monday)).read_bytes()
+    assert not DataLayout(tmp_path).lake_path("silver", "ohlcv_1m", str(friday)).exists()
+
+    fri.run(["bronze/es_trades", "silver/ohlcv_1m"])
+    again = mon.run(["silver/levels"])
+    assert sources(again, "silver/levels")[str(friday)] == "lake"
+    assert DataLayout(tmp_path).lake_path("silver", "levels", str(monday)).read_bytes() == before
+    assert "SMA_200" in set(mon.table("silver", "levels")["level_kind_name"]), "history used"
 
 
-def test_levels_of_a_day_without_raw_files_say_why_they_were_targeted(tmp_path):
+def sources(result, asset: str) -> dict[str, str]:
+    (mat,) = [
+        e.event_specific_data.materialization
+        for e in result.get_asset_materialization_events()
+        if e.event_specific_data.materialization.asset_key.to_user_string() == asset
+    ]
+    return mat.metadata["sma_history"].value
+
+
+def test_levels_of_a_day_whose_inputs_are_missing_say_what_to_materialize(tmp_path):
     monday, tuesday = dt.date(2025, 11, 24), dt.date(2025, 11, 25)
-    mon = HandDay(tmp_path, monday).bar("09:30", 100, 100, 100, 100).write()
-    mon.run(
-        ["bronze/es_trades", "bronze/spy_option_trades", "silver/ohlcv_1m", "silver/option_flow"]
-    )
-    # What a UI asset backfill of Monday also targets: Tuesday's levels, with no Tuesday data.
+    HandDay(tmp_path, monday).bar("09:30", 100, 100, 100, 100).write()
     (message,) = HandDay(tmp_path, tuesday).failures(["silver/levels"])
-    assert "silver/option_flow has no data for 2025-11-25" in message
-    assert "no raw files for 2025-11-25" in message and "daily_chain job" in message
+    assert "2025-11-25 silver/levels:" in message
+    assert "silver/ohlcv_1m has no data for 2025-11-25" in message
+    assert "materialize it first" in message
 
 
 def test_a_day_without_signals_gives_empty_schema_correct_outputs(day):

@@ -11,6 +11,12 @@ FLOOR_MULTIPLE = 3.0
 DAGSTER_OVERHEAD_S = 20.0
 NAIVE_SPEEDUP = 10.0
 SCALING_LIMIT = 2.3  # 2x the volume costs at most this much more time
+STARTUP_MULTIPLE = 1.5  # loading the code location against `import dagster`
+YEAR_SESSIONS = 252
+YEAR_LIMIT_S = 30 * 60
+AMORTIZED_MULTIPLE = 1.2  # cost per day inside a backfill against the warm single-day chain
+TWO_CORE_SPEEDUP = 1.6
+BACKFILL_RSS_LIMIT = 2 * GIB
 
 
 def _target(name: str, goal: str, value: str, met: bool | None) -> dict:
@@ -56,6 +62,7 @@ def evaluate_targets(report: dict) -> list[dict]:
             naive["seconds"] / chain >= NAIVE_SPEEDUP if naive else None,
         )
     )
+    targets += backfill_targets(report, chain, floor)
     two = report["chains"].get("2x")
     targets.append(
         _target(
@@ -66,6 +73,114 @@ def evaluate_targets(report: dict) -> list[dict]:
         )
     )
     return targets
+
+
+def backfill_figures(report: dict, chain: float, floor: float) -> dict | None:
+    backfill = report.get("backfill")
+    if not backfill:
+        return None
+    k = len(backfill["days"])
+    two, one = backfill["two_at_once"], backfill["one_at_a_time"]
+    per_day_one = one["wall_seconds"] / k
+    return {
+        "k": k,
+        "year_s": two["wall_seconds"] / k * YEAR_SESSIONS,
+        "days_per_hour": k / two["wall_seconds"] * 3600,
+        "per_day_one": per_day_one,
+        "per_day_two": two["wall_seconds"] / k,
+        "vs_chain": per_day_one / chain,
+        "vs_floor": per_day_one / floor,
+        "speedup": one["wall_seconds"] / two["wall_seconds"],
+        "peak": max([*two["peak_rss_by_role"].values(), *one["peak_rss_by_role"].values()]),
+        "startup": backfill["startup"],
+    }
+
+
+def backfill_targets(report: dict, chain: float, floor: float) -> list[dict]:
+    f = backfill_figures(report, chain, floor)
+    if f is None:
+        return []
+    start = f["startup"]
+    ratio = start["load_seconds"] / start["import_dagster_seconds"]
+    return [
+        _target(
+            "loading the code location",
+            f"<= {STARTUP_MULTIPLE:g}x `import dagster`",
+            f"{start['load_seconds']:.2f}s = {ratio:.2f}x ({start['import_dagster_seconds']:.2f}s)",
+            ratio <= STARTUP_MULTIPLE,
+        ),
+        _target(
+            f"projected year ({YEAR_SESSIONS} full-size days), daemon backfill",
+            f"<= {YEAR_LIMIT_S / 60:g} min",
+            f"{f['year_s'] / 60:.1f} min ({f['days_per_hour']:.0f} days/hour over {f['k']} days)",
+            f["year_s"] <= YEAR_LIMIT_S,
+        ),
+        _target(
+            "amortized cost per day inside a backfill (one run at a time)",
+            f"<= {AMORTIZED_MULTIPLE:g}x the warm single-day chain",
+            f"{f['per_day_one']:.2f}s = {f['vs_chain']:.2f}x the chain ({chain:.2f}s)",
+            f["vs_chain"] <= AMORTIZED_MULTIPLE,
+        ),
+        _target(
+            "two cores: two runs at once",
+            f">= {TWO_CORE_SPEEDUP:g}x the throughput of one at a time",
+            f"{f['speedup']:.2f}x",
+            f["speedup"] >= TWO_CORE_SPEEDUP,
+        ),
+        _target(
+            "peak RSS of any process of the backfill",
+            f"<= {BACKFILL_RSS_LIMIT / GIB:g} GiB",
+            f"{f['peak'] / GIB:.2f} GiB",
+            f["peak"] <= BACKFILL_RSS_LIMIT,
+        ),
+    ]
+
+
+def backfill_section(report: dict) -> list[str]:
+    one_day = report["chains"]["1x"]["chain_seconds"]
+    floor = report["floor"]["seconds"]
+    f = backfill_figures(report, one_day, floor)
+    if f is None:
+        return []
+    backfill = report["backfill"]
+    lines = [
+        "",
+        "## Backfill through the daemon",
+        "",
+        f"{f['k']} consecutive full-size sample days ({backfill['days'][0]} to "
+        f"{backfill['days'][-1]}), generated once under `data/bench/`. On a fresh instance "
+        "with the repo's `dagster.yaml` and a fresh lake, a real `dagster-daemon` runs "
+        f"`spymaster backfill` of the {f['k']} days, cut into runs of "
+        f"{backfill['days_per_run']} days (`SPYMASTER_DAYS_PER_RUN`; a year's backfill with "
+        "the default 10 spreads each run's start over more days). Twice: with two runs at once "
+        "(the repo's setting) and with one at a time. Wall time is `spymaster backfill` from "
+        "submitting to the last day done.",
+        "",
+        "| runs at once | wall s | days/hour | s per day | vs warm chain | vs floor | "
+        "projected 252 days | runs |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label, key in (("two", "two_at_once"), ("one", "one_at_a_time")):
+        run = backfill[key]
+        per_day = run["wall_seconds"] / f["k"]
+        lines.append(
+            f"| {label} | {run['wall_seconds']:.1f} | {f['k'] / run['wall_seconds'] * 3600:.0f} "
+            f"| {per_day:.2f} | {per_day / one_day:.2f}x | {per_day / floor:.1f}x | "
+            f"{per_day * YEAR_SESSIONS / 60:.1f} min | {len(run['runs'])} |"
+        )
+    lines += ["", "Peak RSS of each kind of process (GiB):", ""]
+    for label, key in (("two at once", "two_at_once"), ("one at a time", "one_at_a_time")):
+        roles = backfill[key]["peak_rss_by_role"]
+        cells = ", ".join(f"{role} {_gib(peak)}" for role, peak in sorted(roles.items()))
+        lines.append(f"- {label}: {cells}")
+    start = f["startup"]
+    lines += [
+        "",
+        f"Start-up: `python -c 'import dagster'` {start['import_dagster_seconds']:.2f}s; loading "
+        f"the code location (definitions and repository, load cache warm) "
+        f"{start['load_seconds']:.2f}s (best of 3 each).",
+    ]
+    return lines
 
 
 def _gib(n: int) -> str:
@@ -172,6 +287,7 @@ def markdown(report: dict) -> str:
             f"{chain['chain_seconds'] / one['chain_seconds']:.2f} | "
             f"{_gib(chain['child_peak_rss_bytes'])} |"
         )
+    lines += backfill_section(report)
     dagster, naive = report.get("dagster_path"), report.get("naive")
     lines += ["", "## Other paths", ""]
     if dagster:

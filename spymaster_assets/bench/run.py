@@ -35,6 +35,8 @@ class BenchOptions:
     profile: str = "full"
     results_dir: Path = Path("bench/results")
     docs_path: Path | None = None
+    backfill_days: int = 0  # K full-size days through the daemon (0: not run)
+    days_per_run: int | None = None  # runs of the backfill (None: K/4, four runs)
 
 
 def scale_label(scale: float) -> str:
@@ -132,7 +134,7 @@ def measure_dagster_path(folder: Path, day: dt.date, say: Callable[[str], None])
     env["DAGSTER_HOME"] = str(folder.parent / "dagster_home")
     env.pop("SPYMASTER_LOG_LEVEL", None)
     args = [sys.executable, "-m", "spymaster_assets.cli", "materialize", "--date", str(day)]
-    args += ["--data-dir", str(folder)]
+    args += ["--data-dir", str(folder), "--force"]
     wall, peak, done = _child(args, env=env)
     say(f"  dagster path (spymaster materialize --date {day}): {wall:.1f}s")
     return {"seconds": round(wall, 3), "peak_rss_bytes": peak, "output": done.stdout.strip()}
@@ -205,6 +207,18 @@ def run_bench(options: BenchOptions, say: Callable[[str], None] = print) -> dict
     if options.baseline:
         say("naive baseline (1x)")
         naive = measure_naive(layouts[1.0], options.day, say)
+    backfill = None
+    if options.backfill_days:
+        from spymaster_assets.bench.backfill import run_backfill_bench
+
+        backfill = run_backfill_bench(
+            options.data_dir,
+            options.backfill_days,
+            options.profile,
+            options.seed,
+            options.days_per_run,
+            say,
+        )
     report = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
@@ -215,6 +229,7 @@ def run_bench(options: BenchOptions, say: Callable[[str], None] = print) -> dict
         "chains": chains,
         "dagster_path": dagster,
         "naive": naive,
+        "backfill": backfill,
         "bench_seconds": round(time.perf_counter() - started, 1),
     }
     report["targets"] = evaluate_targets(report)

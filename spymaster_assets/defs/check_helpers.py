@@ -1,18 +1,22 @@
 """Building blocks of every asset check: partitioned specs, pandera results, rule results.
 
-Checks run inside each asset's step, on the data the step just produced (no second read of
-large tables). Every result is also summarised in the materialization metadata as
-`check/<name>`, where backfills cannot lose it.
+Checks run inside each asset's computation, on the data it just produced (no second read of
+large tables). The daily chain records each result for its trading day (defs/chain), and
+every result is also summarised in the materialization metadata as `check/<name>`.
 """
 
+from __future__ import annotations
+
 import warnings
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import pandera.polars as pa
-import polars as pl
 
 from spymaster_assets.defs.partitions import trading_days
-from spymaster_assets.schemas.columns import schema_errors
+
+if TYPE_CHECKING:
+    import pandera.polars as pa
+    import polars as pl
 
 SCHEMA = "schema"
 SCHEMA_DESCRIPTION = "Pandera schema of the stored table: columns, dtypes, value rules (blocking)."
@@ -65,6 +69,8 @@ def schema_result(asset: dg.AssetKey, errors: list[str], rows: int) -> dg.AssetC
 def validate_schema(
     asset: dg.AssetKey, schema: pa.DataFrameSchema, frame: pl.DataFrame
 ) -> dg.AssetCheckResult:
+    from spymaster_assets.schemas.columns import schema_errors
+
     return schema_result(asset, schema_errors(schema, frame), frame.height)
 
 

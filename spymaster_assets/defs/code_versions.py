@@ -1,18 +1,21 @@
 """Code versions computed from the source each asset runs.
 
 An asset's code version is a hash of its own function, the package functions and classes it
-calls (their source, recursively) and the package modules it uses (their files and the package
-modules those import), so editing a kernel, a schema, a default of `SpymasterConfig` or the
-asset itself changes the version of exactly the assets that run that code, and the UI marks
-their materialized partitions stale ("code version changed"). Nobody has to remember to bump
-a number.
+calls (their source, recursively, imports inside function bodies included), the methods and
+configuration fields it uses on the services it is handed (kernels, settings), and the package
+modules it uses (their files and the package modules those import), so editing a kernel, a
+schema, a default of `SpymasterConfig` or the asset itself changes the version of exactly the
+assets that run that code, and the UI marks their materialized partitions stale ("code version
+changed"). Nobody has to remember to bump a number.
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+import importlib
 import inspect
+import textwrap
 import types
 from functools import cache
 from pathlib import Path
@@ -67,13 +70,56 @@ def _names(code: types.CodeType) -> set[str]:
     return names
 
 
+def _local_imports(fn: types.FunctionType) -> list[object]:
+    """What `fn` imports inside its body (package modules, or names from them): assets import
+    their heavy code there, so that loading the definitions stays light."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, SyntaxError):
+        return []
+    found: list[object] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if not (node.module == PACKAGE or node.module.startswith(PACKAGE + ".")):
+                continue
+            module = importlib.import_module(node.module)
+            for alias in node.names:
+                target = getattr(module, alias.name, None)
+                if target is None:  # a submodule not imported by its package yet
+                    target = importlib.import_module(f"{node.module}.{alias.name}")
+                found.append(target)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name == PACKAGE or alias.name.startswith(PACKAGE + "."):
+                    found.append(importlib.import_module(alias.name))
+    return found
+
+
 def _unwrap(obj: object) -> object:
     while hasattr(obj, "__wrapped__"):
         obj = obj.__wrapped__
     return getattr(obj, "py_func", obj)  # a Numba dispatcher: the Python function it compiles
 
 
-def _collect(obj: object, sources: dict[str, str], files: set[Path]) -> None:
+def _service_members(name: str, services: tuple[type, ...]) -> list[object]:
+    """What `.name` can mean on a service the asset is handed (its kernels, its configuration):
+    a method defined by the service, or a configuration field (then the whole class, defaults
+    included)."""
+    found: list[object] = []
+    for cls in services:
+        own = vars(cls)
+        if name in own:
+            member = _unwrap(getattr(own[name], "__func__", own[name]))
+            if isinstance(member, types.FunctionType):
+                found.append(member)
+        elif name in (getattr(cls, "model_fields", None) or {}):
+            found.append(cls)
+    return found
+
+
+def _collect(
+    obj: object, sources: dict[str, str], files: set[Path], services: tuple[type, ...] = ()
+) -> None:
     obj = _unwrap(obj)
     if isinstance(obj, types.ModuleType):
         file = _file_of(obj.__name__) if _in_package(obj) else None
@@ -88,10 +134,15 @@ def _collect(obj: object, sources: dict[str, str], files: set[Path]) -> None:
             return
         sources[name] = inspect.getsource(obj)
         referenced = [*_names(obj.__code__), *obj.__annotations__.values()]
+        for item in _local_imports(obj):
+            _collect(item, sources, files, services)
         for item in referenced:
             target = obj.__globals__.get(item) if isinstance(item, str) else item
             if target is not None:
-                _collect(target, sources, files)
+                _collect(target, sources, files, services)
+            if isinstance(item, str):  # an attribute name may also be a service's
+                for member in _service_members(item, services):
+                    _collect(member, sources, files, services)
     elif isinstance(obj, type):
         name = f"{obj.__module__}.{obj.__qualname__}"
         if name in sources:
@@ -101,18 +152,23 @@ def _collect(obj: object, sources: dict[str, str], files: set[Path]) -> None:
         for member in vars(obj).values():
             member = _unwrap(getattr(member, "__func__", member))
             if isinstance(member, types.FunctionType):
+                for item in _local_imports(member):
+                    _collect(item, sources, files, services)
                 for item in _names(member.__code__):
                     target = module_globals.get(item)
                     if target is not None:
-                        _collect(target, sources, files)
+                        _collect(target, sources, files, services)
         for base in obj.__bases__:
-            _collect(base, sources, files)
+            _collect(base, sources, files, services)
 
 
-def code_version(fn: types.FunctionType) -> str:
+def code_version(fn: types.FunctionType, services: tuple[type, ...] = ()) -> str:
+    """The version of `fn`: its source and everything it reaches. `services` are the classes
+    of objects it is handed and calls by attribute (`day.kernels.barrier(...)`,
+    `day.settings.monitor_band`): a method or field it names pulls in that method or class."""
     sources: dict[str, str] = {}
     files: set[Path] = set()
-    _collect(fn, sources, files)
+    _collect(fn, sources, files, services)
     digest = hashlib.sha256()
     for name in sorted(sources):
         digest.update(name.encode() + b"\0" + sources[name].encode() + b"\0")

@@ -1,17 +1,21 @@
 """The Numba kernels, handed to assets as one shared resource.
 
 Kernels live in `physics/` and `signals/` (no Dagster there) and are compiled with cache=True;
-the resource warms every kernel once per process (a few milliseconds from the on-disk cache),
-so the first asset of a run does not pay compilation inside its own timing.
+`prepare()` warms every kernel once per process (a few milliseconds from the on-disk cache)
+before the first asset that runs kernels, so that asset does not pay compilation inside its
+own timing. Numba and the kernel modules are imported then, not when the definitions load nor
+when a run only records current days again.
 """
 
+from __future__ import annotations
+
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import polars as pl
 
-from spymaster_assets.physics import barrier, fuel, option_flow, tape
-from spymaster_assets.signals import approach, labels
+if TYPE_CHECKING:
+    import polars as pl
 
 _warm = False
 
@@ -21,8 +25,13 @@ def warm_up() -> None:
     global _warm
     if _warm:
         return
-    day = dt.date(2025, 11, 20)
+    import polars as pl
+
     from spymaster_assets.market.trading_calendar import session_windows
+    from spymaster_assets.physics import barrier, fuel, option_flow, tape
+    from spymaster_assets.signals import approach, labels
+
+    day = dt.date(2025, 11, 20)
 
     w = session_windows(day)
     t = w.rth_open_ns
@@ -83,26 +92,40 @@ def warm_up() -> None:
 class NumbaKernels(dg.ConfigurableResource):
     """Compiled kernels of the signal chain and the physics, warmed once per process."""
 
-    warm_on_start: bool = True
+    warm_up: bool = True
 
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        if self.warm_on_start:
+    def prepare(self) -> None:
+        """Warm every kernel (once per process): the chain calls it before the first asset that
+        runs kernels."""
+        if self.warm_up:
             warm_up()
 
     def approach_context(self, *args, **kwargs) -> pl.DataFrame:
+        from spymaster_assets.signals import approach
+
         return approach.approach_context(*args, **kwargs)
 
     def outcome_labels(self, *args, **kwargs) -> pl.DataFrame:
+        from spymaster_assets.signals import labels
+
         return labels.outcome_labels(*args, **kwargs)
 
     def option_flow(self, *args, **kwargs) -> tuple[pl.DataFrame, int]:
+        from spymaster_assets.physics import option_flow
+
         return option_flow.option_flow(*args, **kwargs)
 
     def barrier(self, *args, **kwargs) -> pl.DataFrame:
+        from spymaster_assets.physics import barrier
+
         return barrier.barrier_physics(*args, **kwargs)
 
     def tape(self, *args, **kwargs) -> pl.DataFrame:
+        from spymaster_assets.physics import tape
+
         return tape.tape_physics(*args, **kwargs)
 
     def fuel(self, *args, **kwargs) -> pl.DataFrame:
+        from spymaster_assets.physics import fuel
+
         return fuel.fuel_physics(*args, **kwargs)

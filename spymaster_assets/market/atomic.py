@@ -64,10 +64,17 @@ def atomic_path(path: Path) -> Iterator[Path]:
 def exclusive_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive advisory lock tied to `path` (a hidden `.<name>.lock` beside it) for
     the block: runs of different processes that rebuild the same file take turns."""
+    with lock_file(path.with_name(f".{path.name}.lock")):
+        yield
+
+
+@contextlib.contextmanager
+def lock_file(lock: Path) -> Iterator[None]:
+    """Hold an exclusive advisory lock on the file `lock` (created if missing) for the block."""
     import fcntl
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(f".{path.name}.lock"), "a") as handle:
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -13,12 +13,11 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-import databento as db
 import databento_dbn
 import numpy as np
 import zstandard
-from databento.common.error import BentoWarning
 
+from spymaster_assets.market.databento_client import BentoWarning, db
 from spymaster_assets.market.dbn_format import DATASET
 from spymaster_assets.market.errors import RawDataError
 from spymaster_assets.market.trading_calendar import NS_PER_DAY, utc_day_start_ns

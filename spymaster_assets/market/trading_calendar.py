@@ -14,12 +14,10 @@ from zoneinfo import ZoneInfo
 
 import exchange_calendars as xcals
 
+from spymaster_assets.market.calendar_horizon import CALENDAR_END, CALENDAR_START
+
 NEW_YORK = ZoneInfo("America/New_York")
 CALENDAR_NAME = "XNYS"
-# Fixed horizon of the partition set: users load years of history, and the partition list must
-# not change from one day to the next.
-CALENDAR_START = dt.date(2015, 1, 2)
-CALENDAR_END = dt.date(2027, 12, 31)
 PREMARKET_OPEN = dt.time(4, 0)
 NS_PER_SECOND = 1_000_000_000
 NS_PER_MINUTE = 60 * NS_PER_SECOND
@@ -70,6 +68,18 @@ def non_trading_weekdays() -> list[dt.date]:
             out.append(day)
         day += dt.timedelta(days=1)
     return out
+
+
+def consecutive_sessions(days: list[dt.date], size: int) -> list[list[dt.date]]:
+    """Trading days cut into runs of at most `size` consecutive sessions (a run of the daily
+    chain covers a range of partitions, so a gap in the days starts a new run)."""
+    runs: list[list[dt.date]] = []
+    for day in sorted(days):
+        if runs and len(runs[-1]) < size and trading_days(runs[-1][-1], day)[1:] == [day]:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return runs
 
 
 def parse_trading_day(text: str) -> dt.date:

@@ -1,32 +1,32 @@
 """Bronze: the day's raw vendor files as clean, typed, front-month-only parquet tables."""
 
+from __future__ import annotations
+
 import time
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import polars as pl
 
 from spymaster_assets.defs import check_helpers as ch
 from spymaster_assets.defs.bronze import checks
-from spymaster_assets.defs.column_schema import column_schema
-from spymaster_assets.defs.daily_assets import iso
-from spymaster_assets.defs.partitions import trading_days
-from spymaster_assets.defs.resources import LakeResource, StagedParquet, trading_day_of
-from spymaster_assets.market.bronze_es import BronzeWindow, bronze_mbp10, bronze_trades
-from spymaster_assets.market.errors import RawDataError
-from spymaster_assets.market.polygon_options import bronze_option_trades
-from spymaster_assets.market.trading_calendar import SessionWindows, session_windows
-from spymaster_assets.schemas import bronze as schemas
-from spymaster_assets.settings import SpymasterConfig
+from spymaster_assets.defs.daily import Day, DayOutput, daily_asset, iso
+from spymaster_assets.defs.resources import StagedParquet
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from spymaster_assets.market.bronze_es import BronzeWindow
 
 
-def _window(settings: SpymasterConfig, windows: SessionWindows) -> BronzeWindow:
-    return BronzeWindow.for_day(windows, settings.bronze_margin_before_s, settings.barrier_window_s)
+PROGRESS_EVERY_S = 5.0
 
 
-def _fail(exc: RawDataError) -> dg.Failure:
-    return dg.Failure(
-        description=str(exc),
-        metadata={"file": exc.path, "trading_day": exc.trading_day, "problem": exc.problem},
+def bronze_window(day: Day) -> BronzeWindow:
+    from spymaster_assets.market.bronze_es import BronzeWindow
+
+    settings = day.settings
+    return BronzeWindow.for_day(
+        day.windows, settings.bronze_margin_before_s, settings.barrier_window_s
     )
 
 
@@ -38,13 +38,12 @@ def _source_metadata(path, extra: dict) -> dict:
     }
 
 
-@dg.asset(
-    key=checks.ES_TRADES,
-    partitions_def=trading_days,
-    metadata={"dagster/column_schema": column_schema(schemas.ES_TRADES)},
-    group_name="bronze",
+@daily_asset(
+    checks.ES_TRADES,
+    group="bronze",
     kinds={"polars", "parquet", "databento"},
-    check_specs=checks.ES_TRADES_CHECKS,
+    raw=("trades",),
+    checks=checks.ES_TRADES_CHECKS,
     description=(
         "Front-month ES trades of the trading day from the Databento GLBX.MDP3 trades file "
         "(ES.FUT parent symbology). The contract is the outright with the largest RTH volume; "
@@ -52,16 +51,15 @@ def _source_metadata(path, extra: dict) -> dict:
         "(ts_event, sequence). Prices in ES points, sizes in contracts, times in UTC ns."
     ),
 )
-def es_trades(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake: LakeResource):
-    day = trading_day_of(context)
-    windows = session_windows(day)
-    path = lake.layout.existing_dbn_path("trades", day)
-    try:
-        result = bronze_trades(
-            path, day, windows, _window(settings, windows), settings.front_month_error_share
-        )
-    except RawDataError as exc:
-        raise _fail(exc) from exc
+def es_trades(day: Day) -> DayOutput:
+    from spymaster_assets.market.bronze_es import bronze_trades
+    from spymaster_assets.schemas import bronze as schemas
+
+    settings = day.settings
+    path = day.lake.layout.existing_dbn_path("trades", day.day)
+    result = bronze_trades(
+        path, day.day, day.windows, bronze_window(day), settings.front_month_error_share
+    )
     front = result.front_month
     results = [
         ch.validate_schema(checks.ES_TRADES, schemas.ES_TRADES, result.frame),
@@ -80,10 +78,7 @@ def es_trades(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake
             settings.max_out_of_order,
         ),
         ch.threshold_result(
-            checks.ES_TRADES,
-            checks.DUPLICATES,
-            result.duplicates_dropped,
-            settings.max_duplicates,
+            checks.ES_TRADES, checks.DUPLICATES, result.duplicates_dropped, settings.max_duplicates
         ),
         ch.threshold_result(
             checks.ES_TRADES,
@@ -92,12 +87,13 @@ def es_trades(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake
             settings.max_sequence_gaps,
         ),
     ]
-    context.log.info(
-        f"{day}: front month {front.raw_symbol} ({front.volume_share:.1%} of RTH outright volume), "
-        f"{result.frame.height:,} of {result.records_read:,} trades kept"
+    day.log.info(
+        f"{day.day}: front month {front.raw_symbol} ({front.volume_share:.1%} of RTH outright "
+        f"volume), {result.frame.height:,} of {result.records_read:,} trades kept"
     )
-    yield dg.Output(
-        result.frame,
+    return DayOutput(
+        frame=result.frame,
+        checks=results,
         metadata={
             **_source_metadata(path, {"records_read": result.records_read}),
             "records_kept": result.frame.height,
@@ -111,20 +107,17 @@ def es_trades(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake
             "sequence_gaps": result.sequence_gaps,
             "first_ts_event": iso(result.first_ts),
             "last_ts_event": iso(result.last_ts),
-            **ch.summary_metadata(results),
         },
     )
-    yield from results
 
 
-@dg.asset(
-    key=checks.ES_MBP10,
-    partitions_def=trading_days,
-    metadata={"dagster/column_schema": column_schema(schemas.ES_MBP10)},
-    group_name="bronze",
+@daily_asset(
+    checks.ES_MBP10,
+    group="bronze",
     kinds={"polars", "parquet", "databento"},
-    deps=[checks.ES_TRADES],
-    check_specs=checks.ES_MBP10_CHECKS,
+    inputs={"es_trades": checks.ES_TRADES},
+    raw=("mbp-10",),
+    checks=checks.ES_MBP10_CHECKS,
     description=(
         "Complete MBP-10 books (last record of each event, F_LAST) of the day's front-month "
         "contract, from the Databento GLBX.MDP3 mbp-10 file, streamed in chunks. Pre-market "
@@ -132,39 +125,41 @@ def es_trades(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake
         "for an empty level), sizes in contracts, times in UTC ns."
     ),
 )
-def es_mbp10(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake: LakeResource):
-    day = trading_day_of(context)
-    windows = session_windows(day)
-    trades_path = lake.asset_path(checks.ES_TRADES, context.partition_key)
-    front = pl.read_parquet(trades_path, columns=["instrument_id", "es_contract"], n_rows=1)
+def es_mbp10(day: Day, es_trades: pl.LazyFrame) -> DayOutput:
+    from spymaster_assets.market.bronze_es import bronze_mbp10
+    from spymaster_assets.schemas import bronze as schemas
+    from spymaster_assets.schemas.columns import schema_errors
+
+    settings = day.settings
+    front = es_trades.select("instrument_id", "es_contract").head(1).collect()
     if front.height == 0:
         raise dg.Failure(
-            f"{trades_path} (trading day {day}): no front-month trades, cannot pick the book"
+            f"bronze/es_trades (trading day {day.day}): no front-month trades, cannot pick the book"
         )
     instrument_id, contract = front.row(0)
-    path = lake.layout.existing_dbn_path("mbp-10", day)
-    staging = lake.staging_path(checks.ES_MBP10, context.partition_key)
+    path = day.lake.layout.existing_dbn_path("mbp-10", day.day)
+    staging = day.lake.staging_path(checks.ES_MBP10, day.partition_key)
     started = time.perf_counter()
+    next_report = [started + PROGRESS_EVERY_S]
 
     def progress(records: int) -> None:
-        context.log.debug(
-            f"{day}: {records:,} MBP-10 records decoded ({time.perf_counter() - started:.1f}s)"
-        )
+        # Every log line is an event in the instance's storage: a few per file, not one a chunk.
+        now = time.perf_counter()
+        if now >= next_report[0]:
+            next_report[0] = now + PROGRESS_EVERY_S
+            day.log.debug(f"{day.day}: {records:,} MBP-10 records decoded ({now - started:.1f}s)")
 
     try:
         result = bronze_mbp10(
             path,
-            day,
+            day.day,
             instrument_id,
-            _window(settings, windows),
+            bronze_window(day),
             staging,
             settings.mbp_chunk_records,
-            lambda frame: ch.schema_errors(schemas.ES_MBP10, frame),
+            lambda frame: schema_errors(schemas.ES_MBP10, frame),
             progress,
         )
-    except RawDataError as exc:
-        staging.unlink(missing_ok=True)
-        raise _fail(exc) from exc
     except BaseException:
         staging.unlink(missing_ok=True)
         raise
@@ -184,10 +179,7 @@ def es_mbp10(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake:
             settings.max_out_of_order,
         ),
         ch.threshold_result(
-            checks.ES_MBP10,
-            checks.DUPLICATES,
-            result.duplicates_dropped,
-            settings.max_duplicates,
+            checks.ES_MBP10, checks.DUPLICATES, result.duplicates_dropped, settings.max_duplicates
         ),
         ch.threshold_result(
             checks.ES_MBP10,
@@ -196,12 +188,13 @@ def es_mbp10(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake:
             settings.max_sequence_gaps,
         ),
     ]
-    context.log.info(
-        f"{day}: {result.rows_written:,} complete {contract} books kept of {result.records_read:,} "
-        f"MBP-10 records in {time.perf_counter() - started:.1f}s"
+    day.log.info(
+        f"{day.day}: {result.rows_written:,} complete {contract} books kept of "
+        f"{result.records_read:,} MBP-10 records in {time.perf_counter() - started:.1f}s"
     )
-    yield dg.Output(
-        StagedParquet(staging, result.rows_written),
+    return DayOutput(
+        staged=StagedParquet(staging, result.rows_written),
+        checks=results,
         metadata={
             **_source_metadata(path, {"records_read": result.records_read}),
             "records_kept": result.rows_written,
@@ -216,34 +209,28 @@ def es_mbp10(context: dg.AssetExecutionContext, settings: SpymasterConfig, lake:
             "resorted_on_ts_event": result.resorted,
             "first_ts_event": iso(result.first_ts),
             "last_ts_event": iso(result.last_ts),
-            **ch.summary_metadata(results),
         },
     )
-    yield from results
 
 
-@dg.asset(
-    key=checks.SPY_OPTION_TRADES,
-    partitions_def=trading_days,
-    metadata={"dagster/column_schema": column_schema(schemas.SPY_OPTION_TRADES)},
-    group_name="bronze",
+@daily_asset(
+    checks.SPY_OPTION_TRADES,
+    group="bronze",
     kinds={"polars", "parquet", "polygon"},
-    check_specs=checks.SPY_OPTION_TRADES_CHECKS,
+    raw=("options",),
+    checks=checks.SPY_OPTION_TRADES_CHECKS,
     description=(
         "SPY 0DTE option trades of the trading day from the Polygon/Massive trades_v1 flat "
         "file: root exactly SPY, expiring on the trading date, corrected/cancelled and "
         "zero-size prints dropped. Sorted by SIP time (UTC ns)."
     ),
 )
-def spy_option_trades(
-    context: dg.AssetExecutionContext, settings: SpymasterConfig, lake: LakeResource
-):
-    day = trading_day_of(context)
-    path = lake.layout.options_path(day)
-    try:
-        result = bronze_option_trades(path, day, settings.csv_bad_row_tolerance)
-    except RawDataError as exc:
-        raise _fail(exc) from exc
+def spy_option_trades(day: Day) -> DayOutput:
+    from spymaster_assets.market.polygon_options import bronze_option_trades
+    from spymaster_assets.schemas import bronze as schemas
+
+    path = day.lake.layout.options_path(day.day)
+    result = bronze_option_trades(path, day.day, day.settings.csv_bad_row_tolerance)
     frame = result.frame
     results = [
         ch.validate_schema(checks.SPY_OPTION_TRADES, schemas.SPY_OPTION_TRADES, frame),
@@ -256,8 +243,9 @@ def spy_option_trades(
         ),
     ]
     ts = frame["ts_ns"]
-    yield dg.Output(
-        frame,
+    return DayOutput(
+        frame=frame,
+        checks=results,
         metadata={
             **_source_metadata(path, {"records_read": result.rows_read}),
             "records_kept": frame.height,
@@ -269,7 +257,5 @@ def spy_option_trades(
             "strikes": frame["strike"].n_unique(),
             "first_ts": iso(ts.min() if frame.height else None),
             "last_ts": iso(ts.max() if frame.height else None),
-            **ch.summary_metadata(results),
         },
     )
-    yield from results

@@ -1,28 +1,25 @@
-"""Gold: the research dataset, one row per signal, per day and combined."""
+"""Gold: the research dataset, one row per signal, per day (daily chain) and combined."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import polars as pl
 
 from spymaster_assets.defs import check_helpers as ch
 from spymaster_assets.defs.bronze.checks import ES_TRADES
 from spymaster_assets.defs.column_schema import column_schema
-from spymaster_assets.defs.daily_assets import counts_by, time_range
+from spymaster_assets.defs.daily import Day, DayOutput, counts_by, daily_asset, time_range
 from spymaster_assets.defs.gold import checks
-from spymaster_assets.defs.partitions import trading_days
 from spymaster_assets.defs.physics import checks as physics
-from spymaster_assets.defs.resources import (
-    LAKE_PATH,
-    PARQUET_WRITE,
-    LakeResource,
-    StagedParquet,
-    trading_day_of,
-)
+from spymaster_assets.defs.resources import LAKE_PATH, LakeResource, StagedParquet
 from spymaster_assets.defs.silver import checks as silver
-from spymaster_assets.market.atomic import atomic_path, exclusive_lock
-from spymaster_assets.schemas.gold import SIGNALS
 from spymaster_assets.settings import SpymasterConfig
-from spymaster_assets.signals.gold import SIGNAL_COLUMNS, gold_signals
-from spymaster_assets.signals.validation import ValidationReport, validate_signals
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from spymaster_assets.signals.validation import ValidationReport
 
 RESEARCH_FILE = "gold/research/signals_vectorized.parquet"
 
@@ -30,6 +27,8 @@ RESEARCH_FILE = "gold/research/signals_vectorized.parquet"
 def _validate(
     frame: pl.DataFrame, settings: SpymasterConfig, bar_opens: pl.DataFrame | None
 ) -> ValidationReport:
+    from spymaster_assets.signals.validation import validate_signals
+
     return validate_signals(
         frame,
         monitor_band=settings.monitor_band,
@@ -49,33 +48,29 @@ def _research_metadata(frame: pl.DataFrame) -> dict:
     }
 
 
-@dg.asset(
-    key=checks.SIGNALS,
-    partitions_def=trading_days,
-    group_name="gold",
-    kinds={"polars", "parquet"},
-    check_specs=checks.SIGNALS_CHECKS,
-    metadata={"dagster/column_schema": column_schema(SIGNALS)},
-    description=(
-        "One row per signal of the trading day with every SPEC §9 column: "
-        "identity (stable UUID5 event_id), level, barrier, tape and fuel physics, approach "
-        "context and outcome labels. Prices in "
-        "SPY dollars, times in UTC ns; features known at info_ts_ns, labels after it."
-    ),
-    ins={
-        "touches": dg.AssetIn(silver.TOUCHES),
-        "barrier": dg.AssetIn(physics.BARRIER_PHYSICS),
-        "tape": dg.AssetIn(physics.TAPE_PHYSICS),
-        "fuel": dg.AssetIn(physics.FUEL_PHYSICS),
-        "approach": dg.AssetIn(silver.APPROACH_CONTEXT),
-        "labels": dg.AssetIn(silver.OUTCOME_LABELS),
-        "bars": dg.AssetIn(silver.OHLCV_1M),
-        "es_trades": dg.AssetIn(ES_TRADES),
+@daily_asset(
+    checks.SIGNALS,
+    group="gold",
+    checks=checks.SIGNALS_CHECKS,
+    inputs={
+        "touches": silver.TOUCHES,
+        "barrier": physics.BARRIER_PHYSICS,
+        "tape": physics.TAPE_PHYSICS,
+        "fuel": physics.FUEL_PHYSICS,
+        "approach": silver.APPROACH_CONTEXT,
+        "labels": silver.OUTCOME_LABELS,
+        "bars": silver.OHLCV_1M,
+        "es_trades": ES_TRADES,
     },
+    description=(
+        "One row per signal of the trading day with every SPEC §9 column: identity (stable "
+        "UUID5 event_id), level, barrier, tape and fuel physics, approach context and outcome "
+        "labels. Prices in SPY dollars, times in UTC ns; features known at info_ts_ns, labels "
+        "after it."
+    ),
 )
 def signals(
-    context: dg.AssetExecutionContext,
-    settings: SpymasterConfig,
+    day: Day,
     touches: pl.LazyFrame,
     barrier: pl.LazyFrame,
     tape: pl.LazyFrame,
@@ -84,13 +79,15 @@ def signals(
     labels: pl.LazyFrame,
     bars: pl.LazyFrame,
     es_trades: pl.LazyFrame,
-):
-    day = trading_day_of(context)
+) -> DayOutput:
+    from spymaster_assets.schemas.gold import SIGNALS
+    from spymaster_assets.signals.gold import gold_signals
+
     contract = es_trades.select("es_contract").head(1).collect()
     es_contract = contract.item() if contract.height else ""
     features = [t.collect() for t in (barrier, tape, fuel, approach, labels)]
-    frame = gold_signals(day, es_contract, touches.collect(), features)
-    report = _validate(frame, settings, bars.select("ts_ns", "open").collect())
+    frame = gold_signals(day.day, es_contract, touches.collect(), features)
+    report = _validate(frame, day.settings, bars.select("ts_ns", "open").collect())
     results = [
         ch.validate_schema(checks.SIGNALS, SIGNALS, frame),
         ch.rules_result(checks.SIGNALS, checks.VALIDATION, report.errors),
@@ -98,15 +95,11 @@ def signals(
             checks.SIGNALS, checks.PHYSICS_VARIES, checks.constant_physics_columns(frame)
         ),
     ]
-    yield dg.Output(
-        frame,
-        metadata={
-            "es_contract": es_contract,
-            **_research_metadata(frame),
-            **ch.summary_metadata(results),
-        },
+    return DayOutput(
+        frame=frame,
+        checks=results,
+        metadata={"es_contract": es_contract, **_research_metadata(frame)},
     )
-    yield from results
 
 
 @dg.asset(
@@ -119,13 +112,20 @@ def signals(
     # for every partition of the 13-year horizon to exist, so the condition is spelled out.)
     automation_condition=dg.AutomationCondition.any_deps_updated()
     & ~dg.AutomationCondition.in_progress(),
-    metadata={"dagster/column_schema": column_schema(SIGNALS), LAKE_PATH: RESEARCH_FILE},
+    metadata={"dagster/column_schema": column_schema("gold/signals"), LAKE_PATH: RESEARCH_FILE},
     description=(
         "Every materialized day of gold/signals in one file, sorted by ts_ns: "
         f"lake/{RESEARCH_FILE}, the file to open in a notebook."
     ),
 )
 def signals_vectorized(settings: SpymasterConfig, lake: LakeResource):
+    import polars as pl
+
+    from spymaster_assets.defs.resources import PARQUET_WRITE
+    from spymaster_assets.market.atomic import atomic_path, exclusive_lock
+    from spymaster_assets.schemas.gold import SIGNALS
+    from spymaster_assets.signals.gold import SIGNAL_COLUMNS
+
     final = lake.asset_path(checks.SIGNALS_VECTORIZED, None, RESEARCH_FILE)
     # Runs of different days finish at any time and each rebuilds this file: reading the days
     # and replacing the file happen under one lock, so the last rebuild holds every day.

@@ -1,16 +1,18 @@
 """Pictures of each trading day, next to the gold data and in the UI."""
 
+from __future__ import annotations
+
 import base64
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import polars as pl
 
-from spymaster_assets.charts.day import day_chart, outcome_breakdown
+from spymaster_assets.defs.daily import Day, DayOutput, daily_asset
 from spymaster_assets.defs.gold.checks import SIGNALS
-from spymaster_assets.defs.partitions import trading_days
-from spymaster_assets.defs.resources import LakeResource, trading_day_of
 from spymaster_assets.defs.silver.checks import LEVELS, OHLCV_1M
-from spymaster_assets.market.atomic import atomic_path
+
+if TYPE_CHECKING:
+    import polars as pl
 
 DAY_CHARTS = dg.AssetKey(["gold", "day_charts"])
 
@@ -21,37 +23,39 @@ def _embed(png: bytes, title: str) -> dg.MetadataValue:
     )
 
 
-@dg.asset(
-    key=DAY_CHARTS,
-    partitions_def=trading_days,
-    group_name="gold",
+@daily_asset(
+    DAY_CHARTS,
+    group="gold",
     kinds={"matplotlib", "png"},
-    code_version="1",
-    deps=[SIGNALS, LEVELS, OHLCV_1M],
+    table=False,
+    inputs={"bars": OHLCV_1M, "levels": LEVELS, "signals": SIGNALS},
     description=(
         "Two PNG pictures per trading day, written to lake/gold/charts/: the regular-hours price "
         "with its levels and every signal coloured by outcome, and the outcome mix by level kind "
         "and by barrier state. Both are shown in the materialization metadata."
     ),
 )
-def day_charts(context: dg.AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    day = trading_day_of(context)
-    key = context.partition_key
-    bars = pl.read_parquet(lake.asset_path(OHLCV_1M, key))
-    levels = pl.read_parquet(lake.asset_path(LEVELS, key))
-    signals = pl.read_parquet(lake.asset_path(SIGNALS, key))
-    folder = lake.layout.lake_dir("gold", "charts")
+def day_charts(
+    day: Day, bars: pl.LazyFrame, levels: pl.LazyFrame, signals: pl.LazyFrame
+) -> DayOutput:
+    from spymaster_assets.charts.day import day_chart, outcome_breakdown
+    from spymaster_assets.market.atomic import atomic_path
+
+    key = day.partition_key
+    signals = signals.collect()
+    folder = day.lake.layout.lake_dir("gold", "charts")
     pictures = {
-        f"{key}.png": day_chart(day, bars, levels, signals),
-        f"{key}_outcomes.png": outcome_breakdown(day, signals),
+        f"{key}.png": day_chart(day.day, bars.collect(), levels.collect(), signals),
+        f"{key}_outcomes.png": outcome_breakdown(day.day, signals),
     }
     for name, png in pictures.items():
         with atomic_path(folder / name) as tmp:
             tmp.write_bytes(png)
-    return dg.MaterializeResult(
+    return DayOutput(
+        files=[folder / name for name in pictures],
         metadata={
             "price_and_signals": _embed(pictures[f"{key}.png"], f"{key} price, levels and signals"),
             "outcome_breakdown": _embed(pictures[f"{key}_outcomes.png"], f"{key} outcomes"),
             "files": dg.MetadataValue.json([str(folder / n) for n in pictures]),
-        }
+        },
     )

@@ -1,50 +1,45 @@
 """Physics of each touch (SPEC §6): option flow, barrier (book), tape (trades), fuel (gamma)."""
 
-import dagster as dg
-import polars as pl
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from spymaster_assets.defs import check_helpers as ch
 from spymaster_assets.defs.bronze.checks import ES_MBP10, ES_TRADES, SPY_OPTION_TRADES
-from spymaster_assets.defs.daily_assets import counts_by, emit, params_from, silver_asset
-from spymaster_assets.defs.kernels import NumbaKernels
+from spymaster_assets.defs.daily import Day, DayOutput, daily_asset, json_counts, output
 from spymaster_assets.defs.physics import checks
-from spymaster_assets.defs.resources import trading_day_of
-from spymaster_assets.defs.silver.checks import TOUCHES, same_keys
-from spymaster_assets.market.trading_calendar import NS_PER_SECOND, session_windows
-from spymaster_assets.physics.barrier import BarrierParams
-from spymaster_assets.physics.book_windows import WindowBookReader
-from spymaster_assets.physics.fuel import FuelParams
-from spymaster_assets.physics.option_flow import FlowParams
-from spymaster_assets.physics.tape import TapeParams
-from spymaster_assets.schemas import silver as schemas
-from spymaster_assets.schemas.columns import dtypes
-from spymaster_assets.settings import SpymasterConfig
+from spymaster_assets.defs.silver.checks import TOUCHES
+
+if TYPE_CHECKING:
+    import polars as pl
+
+NUMBA = {"polars", "parquet", "numba"}
 
 
-@silver_asset(
+@daily_asset(
     checks.OPTION_FLOW,
-    schemas.OPTION_FLOW,
-    checks.OPTION_FLOW_CHECKS,
-    "Every SPY 0DTE option trade valued: spot (last ES trade at or before it), time to the "
-    "expiration's close (DST- and early-close-aware), implied volatility solved from the price, "
-    "delta, gamma, customer side by the tick rule, and dealer gamma (dealers take the other "
-    "side; shares per $1), with cumulative dealer gamma per strike and right.",
-    ins={"options": dg.AssetIn(SPY_OPTION_TRADES), "es_trades": dg.AssetIn(ES_TRADES)},
-    extra_kinds={"numba"},
+    group="silver",
+    checks=checks.OPTION_FLOW_CHECKS,
+    inputs={"options": SPY_OPTION_TRADES, "es_trades": ES_TRADES},
+    kinds=NUMBA,
+    description=(
+        "Every SPY 0DTE option trade valued: spot (last ES trade at or before it), time to the "
+        "expiration's close (DST- and early-close-aware), implied volatility solved from the "
+        "price, delta, gamma, customer side by the tick rule, and dealer gamma (dealers take the "
+        "other side; shares per $1), with cumulative dealer gamma per strike and right."
+    ),
 )
-def option_flow(
-    context: dg.AssetExecutionContext,
-    settings: SpymasterConfig,
-    kernels: NumbaKernels,
-    options: pl.LazyFrame,
-    es_trades: pl.LazyFrame,
-):
-    windows = session_windows(trading_day_of(context))
-    frame, unvalued = kernels.option_flow(
+def option_flow(day: Day, options: pl.LazyFrame, es_trades: pl.LazyFrame) -> DayOutput:
+    from spymaster_assets.defs.daily import params_from
+    from spymaster_assets.physics.option_flow import FlowParams
+    from spymaster_assets.schemas import silver as schemas
+    from spymaster_assets.schemas.columns import dtypes
+
+    frame, unvalued = day.kernels.option_flow(
         options.collect(),
         es_trades.select("ts_event", "price").collect(),
-        windows.rth_close_ns,
-        params_from(FlowParams, settings),
+        day.windows.rth_close_ns,
+        params_from(FlowParams, day.settings),
     )
     frame = frame.cast(dtypes(schemas.OPTION_FLOW))
     solved = float((frame["iv_source"] == "solved").mean()) if frame.height else 1.0
@@ -54,41 +49,45 @@ def option_flow(
             checks.OPTION_FLOW, checks.IV_QUALITY, round(solved, 4), 0.5, at_least=True
         ),
     ]
-    yield from emit(
+    return output(
         frame,
         results,
         trades_without_spot=unvalued,
-        iv_sources=dg.MetadataValue.json(counts_by(frame, "iv_source")),
-        customer_sides=dg.MetadataValue.json(counts_by(frame, "customer_side")),
+        iv_sources=json_counts(frame, "iv_source"),
+        customer_sides=json_counts(frame, "customer_side"),
         net_dealer_gamma=float(frame["dealer_gamma"].sum()) if frame.height else 0.0,
     )
 
 
-@silver_asset(
+@daily_asset(
     checks.BARRIER_PHYSICS,
-    schemas.BARRIER_PHYSICS,
-    checks.BARRIER_PHYSICS_CHECKS,
-    "What the defending side of the ES book did in the touch window [ts, ts + W_b): liquidity "
-    "added, canceled and filled inside the zone (±BARRIER_ZONE_ES_TICKS around the level), "
-    "replenishment ratio, depth in the zone at the end, wall ratio against the causal baseline "
-    "of the WEAK_LOOKBACK before ts, and the barrier state (VACUUM, CONSUMED, WALL, ABSORPTION, "
-    "WEAK, NEUTRAL).",
-    ins={
-        "touches": dg.AssetIn(TOUCHES),
-        "books": dg.AssetIn(ES_MBP10),
-        "es_trades": dg.AssetIn(ES_TRADES),
-    },
-    extra_kinds={"numba"},
+    group="silver",
+    checks=checks.BARRIER_PHYSICS_CHECKS,
+    inputs={"touches": TOUCHES, "books": ES_MBP10, "es_trades": ES_TRADES},
+    kinds=NUMBA,
+    description=(
+        "What the defending side of the ES book did in the touch window [ts, ts + W_b): "
+        "liquidity added, canceled and filled inside the zone (±BARRIER_ZONE_ES_TICKS around the "
+        "level), replenishment ratio, depth in the zone at the end, wall ratio against the causal "
+        "baseline of the WEAK_LOOKBACK before ts, and the barrier state (VACUUM, CONSUMED, WALL, "
+        "ABSORPTION, WEAK, NEUTRAL)."
+    ),
 )
 def barrier_physics(
-    context: dg.AssetExecutionContext,
-    settings: SpymasterConfig,
-    kernels: NumbaKernels,
-    touches: pl.LazyFrame,
-    books: pl.LazyFrame,
-    es_trades: pl.LazyFrame,
-):
-    windows = session_windows(trading_day_of(context))
+    day: Day, touches: pl.LazyFrame, books: pl.LazyFrame, es_trades: pl.LazyFrame
+) -> DayOutput:
+    import polars as pl
+
+    from spymaster_assets.market.trading_calendar import NS_PER_SECOND
+    from spymaster_assets.physics.barrier import BarrierParams
+    from spymaster_assets.physics.book_windows import WindowBookReader
+    from spymaster_assets.physics.rules import barrier_failures
+    from spymaster_assets.schemas import silver as schemas
+    from spymaster_assets.schemas.columns import dtypes
+    from spymaster_assets.signals.table_rules import same_keys
+
+    settings = day.settings
+    windows = day.windows
     signals = touches.collect()
     window_ns = int(settings.barrier_window_s * NS_PER_SECOND)
     lookback_ns = int(settings.weak_lookback_s * NS_PER_SECOND)
@@ -113,7 +112,7 @@ def barrier_physics(
         weak_percentile=settings.weak_percentile,
         ratio_cap=settings.replenishment_ratio_cap,
     )
-    frame = kernels.barrier(
+    frame = day.kernels.barrier(
         signals,
         window_books.batches(),
         trades,
@@ -128,36 +127,40 @@ def barrier_physics(
         ch.rules_result(
             checks.BARRIER_PHYSICS,
             checks.CONSISTENCY,
-            checks.barrier_failures(frame) + same_keys(frame, signals),
+            barrier_failures(frame) + same_keys(frame, signals),
         ),
     ]
-    yield from emit(
+    return output(
         frame,
         results,
         window_books=window_books.window_books,
         lookback_books=len(window_books.depths.ts),
         merged_windows=len(window_books.windows),
         window_book_scans=window_books.scans,
-        barrier_states=dg.MetadataValue.json(counts_by(frame, "barrier_state")),
+        barrier_states=json_counts(frame, "barrier_state"),
     )
 
 
-@silver_asset(
+@daily_asset(
     checks.TAPE_PHYSICS,
-    schemas.TAPE_PHYSICS,
-    checks.TAPE_PHYSICS_CHECKS,
-    "Front-month trades of the touch window [ts, ts + W_t): buy and sell volume within "
-    "TAPE_BAND of the level, imbalance, trades per second, and sweep detection.",
-    ins={"touches": dg.AssetIn(TOUCHES), "es_trades": dg.AssetIn(ES_TRADES)},
-    extra_kinds={"numba"},
+    group="silver",
+    checks=checks.TAPE_PHYSICS_CHECKS,
+    inputs={"touches": TOUCHES, "es_trades": ES_TRADES},
+    kinds=NUMBA,
+    description=(
+        "Front-month trades of the touch window [ts, ts + W_t): buy and sell volume within "
+        "TAPE_BAND of the level, imbalance, trades per second, and sweep detection."
+    ),
 )
-def tape_physics(
-    context: dg.AssetExecutionContext,
-    settings: SpymasterConfig,
-    kernels: NumbaKernels,
-    touches: pl.LazyFrame,
-    es_trades: pl.LazyFrame,
-):
+def tape_physics(day: Day, touches: pl.LazyFrame, es_trades: pl.LazyFrame) -> DayOutput:
+    from spymaster_assets.market.trading_calendar import NS_PER_SECOND
+    from spymaster_assets.physics.rules import tape_failures
+    from spymaster_assets.physics.tape import TapeParams
+    from spymaster_assets.schemas import silver as schemas
+    from spymaster_assets.schemas.columns import dtypes
+    from spymaster_assets.signals.table_rules import same_keys
+
+    settings = day.settings
     signals = touches.collect()
     params = TapeParams(
         window_ns=int(settings.tape_window_s * NS_PER_SECOND),
@@ -167,7 +170,7 @@ def tape_physics(
         multiplier=settings.es_multiplier,
     )
     trades = es_trades.select("ts_event", "price", "size", "side").collect()
-    frame = kernels.tape(signals, trades, params, settings.es_spy_ratio).cast(
+    frame = day.kernels.tape(signals, trades, params, settings.es_spy_ratio).cast(
         dtypes(schemas.TAPE_PHYSICS)
     )
     results = [
@@ -175,44 +178,47 @@ def tape_physics(
         ch.rules_result(
             checks.TAPE_PHYSICS,
             checks.CONSISTENCY,
-            checks.tape_failures(frame) + same_keys(frame, signals),
+            tape_failures(frame) + same_keys(frame, signals),
         ),
     ]
     sweeps = int(frame["sweep_detected"].sum()) if frame.height else 0
-    yield from emit(frame, results, sweeps=sweeps)
+    return output(frame, results, sweeps=sweeps)
 
 
-@silver_asset(
+@daily_asset(
     checks.FUEL_PHYSICS,
-    schemas.FUEL_PHYSICS,
-    checks.FUEL_PHYSICS_CHECKS,
-    "Dealer gamma near each signal's level as of its information time: Σ cumulative dealer "
-    "gamma of 0DTE trades on strikes within FUEL_STRIKE_RANGE of the level, and the effect "
-    "(AMPLIFY when dealers are short gamma beyond the threshold, DAMPEN when long).",
-    ins={"touches": dg.AssetIn(TOUCHES), "flow": dg.AssetIn(checks.OPTION_FLOW)},
-    extra_kinds={"numba"},
+    group="silver",
+    checks=checks.FUEL_PHYSICS_CHECKS,
+    inputs={"touches": TOUCHES, "flow": checks.OPTION_FLOW},
+    kinds=NUMBA,
+    description=(
+        "Dealer gamma near each signal's level as of its information time: Σ cumulative dealer "
+        "gamma of 0DTE trades on strikes within FUEL_STRIKE_RANGE of the level, and the effect "
+        "(AMPLIFY when dealers are short gamma beyond the threshold, DAMPEN when long)."
+    ),
 )
-def fuel_physics(
-    context: dg.AssetExecutionContext,
-    settings: SpymasterConfig,
-    kernels: NumbaKernels,
-    touches: pl.LazyFrame,
-    flow: pl.LazyFrame,
-):
+def fuel_physics(day: Day, touches: pl.LazyFrame, flow: pl.LazyFrame) -> DayOutput:
+    from spymaster_assets.physics.fuel import FuelParams
+    from spymaster_assets.physics.rules import fuel_failures
+    from spymaster_assets.schemas import silver as schemas
+    from spymaster_assets.schemas.columns import dtypes
+    from spymaster_assets.signals.table_rules import same_keys
+
+    settings = day.settings
     signals = touches.collect()
     params = FuelParams(
         strike_range=settings.fuel_strike_range, gamma_threshold=settings.fuel_gamma_threshold
     )
-    frame = kernels.fuel(signals, flow.select("ts_ns", "strike", "dealer_gamma").collect(), params)
+    frame = day.kernels.fuel(
+        signals, flow.select("ts_ns", "strike", "dealer_gamma").collect(), params
+    )
     frame = frame.cast(dtypes(schemas.FUEL_PHYSICS))
     results = [
         ch.validate_schema(checks.FUEL_PHYSICS, schemas.FUEL_PHYSICS, frame),
         ch.rules_result(
             checks.FUEL_PHYSICS,
             checks.CONSISTENCY,
-            checks.fuel_failures(frame, settings.fuel_gamma_threshold) + same_keys(frame, signals),
+            fuel_failures(frame, settings.fuel_gamma_threshold) + same_keys(frame, signals),
         ),
     ]
-    yield from emit(
-        frame, results, fuel_effects=dg.MetadataValue.json(counts_by(frame, "fuel_effect"))
-    )
+    return output(frame, results, fuel_effects=json_counts(frame, "fuel_effect"))

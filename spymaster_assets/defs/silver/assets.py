@@ -1,161 +1,138 @@
 """Silver: bars, causal levels, touches, approach context and labels of each trading day."""
 
-import datetime as dt
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import polars as pl
 
 from spymaster_assets.defs import check_helpers as ch
 from spymaster_assets.defs.bronze.checks import ES_TRADES
-from spymaster_assets.defs.daily_assets import counts_by, emit, iso, params_from, silver_asset
-from spymaster_assets.defs.kernels import NumbaKernels
-from spymaster_assets.defs.resources import (
-    PARTITIONS_AS_DICT,
-    SMA_HISTORY_DAYS,
-    LakeResource,
-    trading_day_of,
-)
+from spymaster_assets.defs.daily import Day, DayOutput, daily_asset, iso, json_counts, output
+from spymaster_assets.defs.physics.checks import OPTION_FLOW
 from spymaster_assets.defs.silver import checks
-from spymaster_assets.market.trading_calendar import session_windows, trading_days
-from spymaster_assets.paths import DataLayout
-from spymaster_assets.schemas import silver as schemas
-from spymaster_assets.settings import SpymasterConfig
-from spymaster_assets.signals.bars import session_bars
-from spymaster_assets.signals.levels import LevelParams, compute_levels, sma_closes
-from spymaster_assets.signals.touches import TouchParams, find_touches
 
-OPTION_FLOW = dg.AssetKey(["silver", "option_flow"])
+if TYPE_CHECKING:
+    import polars as pl
+
+# silver/levels reads the bars of this many earlier trading days (SMA_200 needs 200 two-minute
+# closes: about one session; three days cover early closes).
+SMA_HISTORY_DAYS = 3
 
 
-@silver_asset(
+@daily_asset(
     checks.OHLCV_1M,
-    schemas.OHLCV_1M,
-    checks.OHLCV_1M_CHECKS,
-    "One-minute OHLCV bars of the front month from 04:00 ET to the close, labelled by bar start "
-    "and bucketed on ts_event (Databento's own ohlcv-1m convention). Prices in SPY dollars "
-    "(ES / ES_SPY_RATIO), volume in ES contracts; minutes without trades have no bar.",
-    ins={"es_trades": dg.AssetIn(ES_TRADES)},
+    group="silver",
+    checks=checks.OHLCV_1M_CHECKS,
+    inputs={"es_trades": ES_TRADES},
+    description=(
+        "One-minute OHLCV bars of the front month from 04:00 ET to the close, labelled by bar "
+        "start and bucketed on ts_event (Databento's own ohlcv-1m convention). Prices in SPY "
+        "dollars (ES / ES_SPY_RATIO), volume in ES contracts; minutes without trades have no bar."
+    ),
 )
-def ohlcv_1m(context: dg.AssetExecutionContext, settings: SpymasterConfig, es_trades: pl.LazyFrame):
-    windows = session_windows(trading_day_of(context))
-    bars = session_bars(es_trades, windows, settings.es_spy_ratio)
+def ohlcv_1m(day: Day, es_trades: pl.LazyFrame) -> DayOutput:
+    from spymaster_assets.schemas import silver as schemas
+    from spymaster_assets.signals.bars import session_bars
+    from spymaster_assets.signals.table_rules import bar_rules
+
+    bars = session_bars(es_trades, day.windows, day.settings.es_spy_ratio)
     results = [
         ch.validate_schema(checks.OHLCV_1M, schemas.OHLCV_1M, bars),
-        ch.rules_result(checks.OHLCV_1M, checks.BAR_CONSISTENCY, checks.bar_rules(bars, windows)),
+        ch.rules_result(checks.OHLCV_1M, checks.BAR_CONSISTENCY, bar_rules(bars, day.windows)),
     ]
-    yield from emit(
-        bars, results, bars_by_session=dg.MetadataValue.json(counts_by(bars, "session"))
-    )
+    return output(bars, results, bars_by_session=json_counts(bars, "session"))
 
 
-@silver_asset(
+@daily_asset(
     checks.LEVELS,
-    schemas.LEVELS,
-    checks.LEVELS_CHECKS,
-    "The level universe for every regular-hours minute (SPEC §4), each value causal: PM and OR "
-    "extremes once complete, session extremes and VWAP of the bars before, SMA_200 of completed "
-    "2-minute closes reaching into earlier days, ROUND dollars around the last close, 0DTE "
-    "STRIKEs with enough volume so far, and CALL_WALL / PUT_WALL (the strike with the largest "
-    "cumulative dealer gamma so far). Long format, SPY dollars rounded to the cent.",
-    ins={
-        "bars_window": dg.AssetIn(
-            checks.OHLCV_1M,
-            partition_mapping=dg.TimeWindowPartitionMapping(
-                start_offset=-SMA_HISTORY_DAYS,
-                end_offset=0,
-                allow_nonexistent_upstream_partitions=True,
-            ),
-            metadata={PARTITIONS_AS_DICT: True},
-        ),
-        "option_flow": dg.AssetIn(OPTION_FLOW),
-    },
+    group="silver",
+    checks=checks.LEVELS_CHECKS,
+    inputs={"bars": checks.OHLCV_1M, "option_flow": OPTION_FLOW},
+    earlier_days=SMA_HISTORY_DAYS,
+    description=(
+        "The level universe for every regular-hours minute (SPEC §4), each value causal: PM and "
+        "OR extremes once complete, session extremes and VWAP of the bars before, SMA_200 of "
+        "completed 2-minute closes reaching into earlier days, ROUND dollars around the last "
+        "close, 0DTE STRIKEs with enough volume so far, and CALL_WALL / PUT_WALL (the strike "
+        "with the largest cumulative dealer gamma so far). Long format, SPY dollars rounded to "
+        f"the cent. SMA_200 also reads the bars of the {SMA_HISTORY_DAYS} trading days before "
+        "(from the same run, the lake, or rebuilt from their raw trades file): metadata "
+        "sma_history says which, and the sma_history check warns when one could not be read."
+    ),
 )
-def levels(
-    context: dg.AssetExecutionContext,
-    settings: SpymasterConfig,
-    lake: LakeResource,
-    bars_window: dict[str, pl.LazyFrame],
-    option_flow: pl.LazyFrame,
-):
-    day = trading_day_of(context)
-    windows = session_windows(day)
-    require_bar_history(day, bars_window, lake.layout)
-    bars = bars_window.pop(context.partition_key).collect()
+def levels(day: Day, bars: pl.LazyFrame, option_flow: pl.LazyFrame) -> DayOutput:
+    import polars as pl
+
+    from spymaster_assets.defs.daily import params_from
+    from spymaster_assets.market.trading_calendar import session_windows
+    from spymaster_assets.schemas import silver as schemas
+    from spymaster_assets.signals.levels import LevelParams, compute_levels, sma_closes
+    from spymaster_assets.signals.table_rules import causality_cut_times, causality_failures
+
+    settings = day.settings
+    windows = day.windows
+    history = day.bar_history(day.day)
     prior = [
-        sma_closes(
-            frame.collect(), session_windows(dt.date.fromisoformat(key)), settings.sma_bar_minutes
-        )
-        for key, frame in sorted(bars_window.items())
+        sma_closes(frame, session_windows(prior_day), settings.sma_bar_minutes)
+        for prior_day, frame in sorted(history.bars.items())
     ]
     prior_closes = (
         pl.concat(prior)
         if prior
         else pl.DataFrame(schema={"end_ns": pl.Int64, "close": pl.Float64})
     )
+    bars = bars.collect()
     params = params_from(LevelParams, settings)
     flow = option_flow.select("ts_ns", "right", "strike", "size", "dealer_gamma").collect()
     frame = compute_levels(bars, prior_closes, windows, params, flow)
-    cuts = checks.causality_cut_times(windows, settings.or_minutes, day)
+    cuts = causality_cut_times(windows, settings.or_minutes, day.day)
     results = [
         ch.validate_schema(checks.LEVELS, schemas.LEVELS, frame),
         ch.rules_result(
             checks.LEVELS,
             checks.CAUSALITY,
-            checks.causality_failures(frame, bars, prior_closes, windows, params, cuts, flow),
+            causality_failures(frame, bars, prior_closes, windows, params, cuts, flow),
             cut_times=", ".join(iso(t) for t in cuts),
         ),
+        ch.rules_result(
+            checks.LEVELS,
+            checks.SMA_HISTORY,
+            history.problems,
+            severity=dg.AssetCheckSeverity.WARN,
+        ),
     ]
-    yield from emit(
+    return output(
         frame,
         results,
-        levels_by_kind=dg.MetadataValue.json(counts_by(frame, "level_kind_name")),
+        levels_by_kind=json_counts(frame, "level_kind_name"),
         sma_history_days=len(prior),
+        sma_history=dg.MetadataValue.json(history.sources),
     )
 
 
-def require_bar_history(day: dt.date, bars_window: dict[str, pl.LazyFrame], layout: DataLayout):
-    """The day's bars, and bars for every earlier day of the window that has an ES trades file.
-
-    A history day before the data set starts simply has no bars (SMA_200 then starts later).
-    A day whose trades file is present but whose bars are not materialized yet would silently
-    give a different SMA_200, so it is an error: runs must go in date order.
-    """
-    if str(day) not in bars_window:
-        raise dg.Failure(f"silver/ohlcv_1m has no data for {day}: materialize it first")
-    missing = [
-        prior
-        for prior in trading_days(day - dt.timedelta(days=10), day)[-SMA_HISTORY_DAYS - 1 : -1]
-        if str(prior) not in bars_window and layout.existing_dbn_path("trades", prior).exists()
-    ]
-    if missing:
-        dates = ", ".join(str(d) for d in missing)
-        raise dg.Failure(
-            f"silver/levels {day}: SMA_200 history incomplete: silver/ohlcv_1m is not "
-            f"materialized for {dates} although its ES trades file is present. Materialize "
-            "those days first (runs of the daily chain go in date order)."
-        )
-
-
-@silver_asset(
+@daily_asset(
     checks.TOUCHES,
-    schemas.TOUCHES,
-    checks.TOUCHES_CHECKS,
-    "Signals (SPEC §5): regular-hours bars touching a level within TOUCH_BAND and closing within "
-    "MONITOR_BAND of it, one row per (bar, level price); confluent kinds listed in level_kinds, "
-    "level_kind the most specific. Direction UP when the bar opened below the level.",
-    ins={"bars": dg.AssetIn(checks.OHLCV_1M), "levels": dg.AssetIn(checks.LEVELS)},
+    group="silver",
+    checks=checks.TOUCHES_CHECKS,
+    inputs={"bars": checks.OHLCV_1M, "levels": checks.LEVELS},
+    description=(
+        "Signals (SPEC §5): regular-hours bars touching a level within TOUCH_BAND and closing "
+        "within MONITOR_BAND of it, one row per (bar, level price); confluent kinds listed in "
+        "level_kinds, level_kind the most specific. Direction UP when the bar opened below the "
+        "level."
+    ),
 )
-def touches(
-    context: dg.AssetExecutionContext,
-    settings: SpymasterConfig,
-    bars: pl.LazyFrame,
-    levels: pl.LazyFrame,
-):
-    windows = session_windows(trading_day_of(context))
+def touches(day: Day, bars: pl.LazyFrame, levels: pl.LazyFrame) -> DayOutput:
+    from spymaster_assets.schemas import silver as schemas
+    from spymaster_assets.signals.table_rules import touch_failures
+    from spymaster_assets.signals.touches import TouchParams, find_touches
+
+    settings = day.settings
     frame = find_touches(
         bars.collect(),
         levels.collect(),
-        windows,
+        day.windows,
         TouchParams(settings.touch_band, settings.monitor_band),
     )
     results = [
@@ -163,73 +140,72 @@ def touches(
         ch.rules_result(
             checks.TOUCHES,
             checks.CRITICAL_ZONE,
-            checks.touch_failures(frame, windows, settings.monitor_band),
+            touch_failures(frame, day.windows, settings.monitor_band),
         ),
     ]
-    yield from emit(
+    return output(
         frame,
         results,
-        signals_by_kind=dg.MetadataValue.json(counts_by(frame, "level_kind_name")),
-        signals_by_direction=dg.MetadataValue.json(counts_by(frame, "direction")),
+        signals_by_kind=json_counts(frame, "level_kind_name"),
+        signals_by_direction=json_counts(frame, "direction"),
     )
 
 
-@silver_asset(
+@daily_asset(
     checks.APPROACH_CONTEXT,
-    schemas.APPROACH_CONTEXT,
-    checks.APPROACH_CONTEXT_CHECKS,
-    "How price approached each signal's level (SPEC §7), from bars strictly before the touch bar "
-    "over LOOKBACK_MINUTES: velocity toward the level ($/min), consecutive bars moving toward it, "
-    "path length, earlier signals at the same level today, minutes since the open.",
-    ins={"touches": dg.AssetIn(checks.TOUCHES), "bars": dg.AssetIn(checks.OHLCV_1M)},
-    extra_kinds={"numba"},
+    group="silver",
+    checks=checks.APPROACH_CONTEXT_CHECKS,
+    inputs={"touches": checks.TOUCHES, "bars": checks.OHLCV_1M},
+    kinds={"polars", "parquet", "numba"},
+    description=(
+        "How price approached each signal's level (SPEC §7), from bars strictly before the "
+        "touch bar over LOOKBACK_MINUTES: velocity toward the level ($/min), consecutive bars "
+        "moving toward it, path length, earlier signals at the same level today, minutes since "
+        "the open."
+    ),
 )
-def approach_context(
-    context: dg.AssetExecutionContext,
-    settings: SpymasterConfig,
-    kernels: NumbaKernels,
-    touches: pl.LazyFrame,
-    bars: pl.LazyFrame,
-):
-    windows = session_windows(trading_day_of(context))
+def approach_context(day: Day, touches: pl.LazyFrame, bars: pl.LazyFrame) -> DayOutput:
+    from spymaster_assets.schemas import silver as schemas
+    from spymaster_assets.signals.table_rules import same_keys
+
+    settings = day.settings
     signals = touches.collect()
-    frame = kernels.approach_context(
-        signals, bars.collect(), windows, settings.lookback_minutes, settings.or_minutes
+    frame = day.kernels.approach_context(
+        signals, bars.collect(), day.windows, settings.lookback_minutes, settings.or_minutes
     )
     results = [
         ch.validate_schema(checks.APPROACH_CONTEXT, schemas.APPROACH_CONTEXT, frame),
         ch.rules_result(
-            checks.APPROACH_CONTEXT, checks.ONE_ROW_PER_TOUCH, checks.same_keys(frame, signals)
+            checks.APPROACH_CONTEXT, checks.ONE_ROW_PER_TOUCH, same_keys(frame, signals)
         ),
     ]
-    yield from emit(frame, results)
+    return output(frame, results)
 
 
-@silver_asset(
+@daily_asset(
     checks.OUTCOME_LABELS,
-    schemas.OUTCOME_LABELS,
-    checks.OUTCOME_LABELS_CHECKS,
-    "Outcome of each signal (SPEC §8), decided by first passage on front-month trades after the "
-    "information time (bar start + 60 s) within LOOKFORWARD_MINUTES, cut at the close: BREAK "
-    "through the level or BOUNCE away by OUTCOME_THRESHOLD, else CHOP. The only forward-looking "
-    "values in the dataset.",
-    ins={"touches": dg.AssetIn(checks.TOUCHES), "es_trades": dg.AssetIn(ES_TRADES)},
-    extra_kinds={"numba"},
+    group="silver",
+    checks=checks.OUTCOME_LABELS_CHECKS,
+    inputs={"touches": checks.TOUCHES, "es_trades": ES_TRADES},
+    kinds={"polars", "parquet", "numba"},
+    description=(
+        "Outcome of each signal (SPEC §8), decided by first passage on front-month trades after "
+        "the information time (bar start + 60 s) within LOOKFORWARD_MINUTES, cut at the close: "
+        "BREAK through the level or BOUNCE away by OUTCOME_THRESHOLD, else CHOP. The only "
+        "forward-looking values in the dataset."
+    ),
 )
-def outcome_labels(
-    context: dg.AssetExecutionContext,
-    settings: SpymasterConfig,
-    kernels: NumbaKernels,
-    touches: pl.LazyFrame,
-    es_trades: pl.LazyFrame,
-):
-    windows = session_windows(trading_day_of(context))
+def outcome_labels(day: Day, touches: pl.LazyFrame, es_trades: pl.LazyFrame) -> DayOutput:
+    from spymaster_assets.schemas import silver as schemas
+    from spymaster_assets.signals.table_rules import label_failures
+
+    settings = day.settings
     signals = touches.collect()
     trades = es_trades.select("ts_event", "price").collect()
-    frame = kernels.outcome_labels(
+    frame = day.kernels.outcome_labels(
         signals,
         trades,
-        windows,
+        day.windows,
         settings.lookforward_minutes,
         settings.outcome_threshold,
         settings.es_spy_ratio,
@@ -239,14 +215,18 @@ def outcome_labels(
         ch.rules_result(
             checks.OUTCOME_LABELS,
             checks.LABEL_RULES,
-            checks.label_failures(
-                frame, signals, windows, settings.outcome_threshold, settings.lookforward_minutes
+            label_failures(
+                frame,
+                signals,
+                day.windows,
+                settings.outcome_threshold,
+                settings.lookforward_minutes,
             ),
         ),
     ]
-    yield from emit(
+    return output(
         frame,
         results,
-        outcomes=dg.MetadataValue.json(counts_by(frame, "outcome")),
+        outcomes=json_counts(frame, "outcome"),
         truncated=int(frame["label_truncated"].sum()) if frame.height else 0,
     )

@@ -1,0 +1,316 @@
+"""The backfill benchmark: K full-size trading days through the daemon, as users backfill.
+
+    spymaster bench --backfill-days K
+
+K consecutive full-size sample days are generated once (cached under DATA_DIR/bench/). Then,
+on a fresh instance each time (the repo's dagster.yaml) and a fresh lake over the same raw
+files, a real `dagster-daemon` runs `spymaster backfill` of the K days: once with two runs at
+once (the repo's setting), once with one run at a time (the same file, max_concurrent_runs 1),
+for the two-core throughput. The single-day warm chain and the decompression floor are measured
+on the first day. Every process of the daemon's process group (the daemon, its code server,
+each run) is sampled for its peak RSS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from spymaster_assets.paths import DataLayout
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+FIRST_DAY = dt.date(2025, 12, 1)  # a Monday: the days run on from here
+YEAR_SESSIONS = 252
+
+
+def backfill_days(k: int) -> list[dt.date]:
+    from spymaster_assets.market.trading_calendar import trading_days
+
+    days = trading_days(FIRST_DAY, FIRST_DAY + dt.timedelta(days=3 * k + 10))[:k]
+    if len(days) < k:
+        raise ValueError(f"not enough trading days after {FIRST_DAY} for {k}")
+    return days
+
+
+def ensure_days(
+    folder: Path, days: list[dt.date], profile: str, seed: int, say: Callable[[str], None]
+) -> DataLayout:
+    """The days' raw files under `folder`, generated once by two `spymaster sample-data`
+    children at a time (one per core)."""
+    layout = DataLayout(folder)
+    missing = [d for d in days if not all(p.exists() for p in layout.raw_paths(d))]
+    if not missing:
+        say(f"  {folder.name}: {len(days)} cached sample days {days[0]}..{days[-1]}")
+        return layout
+    say(f"  {folder.name}: generating {len(missing)} {profile} sample days (two at a time)")
+    started = time.perf_counter()
+    pending = list(missing)
+    running: list[subprocess.Popen] = []
+    while pending or running:
+        while pending and len(running) < 2:
+            day = pending.pop(0)
+            args = [sys.executable, "-m", "spymaster_assets.cli", "sample-data"]
+            args += ["--start", str(day), "--profile", profile, "--seed", str(seed)]
+            args += ["--data-dir", str(folder), "--force"]
+            running.append(subprocess.Popen(args, stdout=subprocess.DEVNULL))
+        time.sleep(0.5)
+        for proc in [p for p in running if p.poll() is not None]:
+            if proc.returncode != 0:
+                raise RuntimeError(f"generating a sample day failed: {' '.join(proc.args)}")
+            running.remove(proc)
+    say(f"  {folder.name}: generated in {time.perf_counter() - started:.0f}s")
+    return layout
+
+
+class GroupSampler:
+    """Peak RSS of every process in a process group, sampled every `interval` seconds.
+
+    The kernel's VmHWM of each live process is its own peak so far, so a process sampled
+    shortly before it exits is recorded with its true peak."""
+
+    def __init__(self, pgid: int, interval: float = 0.2):
+        self.pgid = pgid
+        self.interval = interval
+        self.peaks: dict[int, tuple[str, int]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _sample(self) -> None:
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            pid = int(entry.name)
+            try:
+                if os.getpgid(pid) != self.pgid:
+                    continue
+                status = Path(f"/proc/{pid}/status").read_text()
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except (OSError, ProcessLookupError):
+                continue
+            hwm = next((int(x.split()[1]) * 1024 for x in status.splitlines()
+                        if x.startswith("VmHWM:")), 0)  # fmt: skip
+            label = _label(cmdline)
+            if hwm > self.peaks.get(pid, ("", 0))[1]:
+                self.peaks[pid] = (label, hwm)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> GroupSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def by_role(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for label, peak in self.peaks.values():
+            out[label] = max(out.get(label, 0), peak)
+        return out
+
+
+def _label(cmdline: str) -> str:
+    if "execute_run" in cmdline or "execute_step" in cmdline:
+        return "run worker"
+    if "grpc" in cmdline or "code-server" in cmdline or "code_server" in cmdline:
+        return "code server"
+    if "dagster-daemon" in cmdline or "dagster_daemon" in cmdline:
+        return "daemon"
+    return "other"
+
+
+def _instance_home(home: Path, max_concurrent_runs: int | None) -> None:
+    config = yaml.safe_load((REPO / "dagster.yaml").read_text())
+    if max_concurrent_runs is not None:
+        config.setdefault("concurrency", {}).setdefault("runs", {})["max_concurrent_runs"] = (
+            max_concurrent_runs
+        )
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config))
+
+
+@contextlib.contextmanager
+def running_daemon(home: Path, env: dict) -> Iterator[subprocess.Popen]:
+    """A dagster-daemon in its own process group, ended (with its runs) on the way out."""
+    # Create the instance's storage first: two processes creating it at once race on it.
+    init = "import dagster as dg; dg.DagsterInstance.get().get_runs(limit=1)"
+    subprocess.run([sys.executable, "-c", init], env=env, check=True)
+    log = open(home / "daemon.log", "w")  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(
+        [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        _wait_for_heartbeat(home, env, proc)
+        yield proc
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)
+        log.close()
+
+
+def _wait_for_heartbeat(home: Path, env: dict, proc: subprocess.Popen) -> None:
+    probe = (
+        "import dagster as dg, sys; i = dg.DagsterInstance.get(); "
+        "sys.exit(0 if 'BACKFILL' in i.get_daemon_heartbeats() else 1)"
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(
+                f"dagster-daemon exited: {(home / 'daemon.log').read_text()[-2000:]}"
+            )
+        if subprocess.run([sys.executable, "-c", probe], env=env).returncode == 0:
+            return
+        time.sleep(1)
+    raise RuntimeError("dagster-daemon sent no heartbeat within 180 s")
+
+
+@dataclass
+class BackfillRun:
+    wall_seconds: float  # `spymaster backfill` from submit to the end
+    runs: list[dict]
+    peak_rss_by_role: dict[str, int]
+    per_partition_checks: int
+
+
+def run_backfill(
+    raw: Path,
+    days: list[dt.date],
+    days_per_run: int,
+    max_concurrent_runs: int | None,
+    say: Callable[[str], None],
+) -> BackfillRun:
+    """One backfill of `days` on a fresh instance and a fresh lake over the cached raw files."""
+    with tempfile.TemporaryDirectory(prefix="spymaster-backfill-") as tmp:
+        home, data = Path(tmp) / "home", Path(tmp) / "data"
+        _instance_home(home, max_concurrent_runs)
+        data.mkdir()
+        (data / "raw").symlink_to(raw / "raw")
+        env = {**os.environ, "DAGSTER_HOME": str(home), "SPYMASTER_DATA_DIR": str(data),
+               "SPYMASTER_DAYS_PER_RUN": str(days_per_run)}  # fmt: skip
+        env.pop("SPYMASTER_LOG_LEVEL", None)
+        with running_daemon(home, env) as daemon, GroupSampler(os.getpgid(daemon.pid)) as rss:
+            args = [sys.executable, "-m", "spymaster_assets.cli", "backfill"]
+            args += ["--start", str(days[0]), "--end", str(days[-1]), "--timeout", "7200"]
+            started = time.perf_counter()
+            done = subprocess.run(args, env=env, cwd=REPO, capture_output=True, text=True)
+            wall = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(
+                f"the backfill failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
+            )
+        runs, checks = _runs_and_checks(home, env, days)
+    say(
+        f"  {len(days)} days, {len(runs)} runs, up to {max_concurrent_runs or 'the repo setting'} "
+        f"at once: {wall:.0f}s"
+    )
+    return BackfillRun(round(wall, 2), runs, rss.by_role(), checks)
+
+
+def _runs_and_checks(home: Path, env: dict, days: list[dt.date]) -> tuple[list[dict], int]:
+    """The backfill's runs (days, wall time) and how many check results carry a partition."""
+    script = """
+import json, sys
+import dagster as dg
+from dagster._core.storage.event_log.base import AssetCheckKey
+from spymaster_assets.backfill import run_days
+from spymaster_assets.definitions import defs
+days = set(sys.argv[1].split(","))
+instance = dg.DagsterInstance.get()
+runs = []
+for record in instance.get_run_records():
+    run = record.dagster_run
+    runs.append({"days": run_days(run), "status": run.status.value,
+                 "seconds": (record.end_time or 0) - (record.start_time or 0)})
+graph = defs.resolve_asset_graph()
+checked = 0
+for key in graph.asset_check_keys:
+    if graph.get(key.asset_key).partitions_def is None:
+        continue
+    history = instance.event_log_storage.get_asset_check_execution_history(key, limit=1000)
+    checked += len({r.partition for r in history if r.partition in days
+                    and r.status.value in ("SUCCEEDED", "FAILED")})
+print(json.dumps({"runs": runs, "checks": checked}))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script, ",".join(str(d) for d in days)],
+        env=env, cwd=REPO, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    return out["runs"], out["checks"]
+
+
+def measure_startup(say: Callable[[str], None], repeats: int = 3) -> dict:
+    """Loading the code location (definitions and repository, as every Dagster process does)
+    against `import dagster`, best of `repeats` fresh processes each, the load cache warm."""
+    load = (
+        "from spymaster_assets.definitions import defs; "
+        "defs.get_repository_def().get_all_jobs(); defs.resolve_asset_graph()"
+    )
+    subprocess.run([sys.executable, "-c", load], check=True, cwd=REPO)  # fills the load cache
+
+    def best(code: str) -> float:
+        runs = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+            runs.append(time.perf_counter() - started)
+        return min(runs)
+
+    dagster = best("import dagster")
+    location = best(load)
+    say(f"  import dagster {dagster:.2f}s, load the code location {location:.2f}s")
+    return {"import_dagster_seconds": round(dagster, 3), "load_seconds": round(location, 3)}
+
+
+def run_backfill_bench(
+    data_dir: Path,
+    k: int,
+    profile: str,
+    seed: int,
+    days_per_run: int | None,
+    say: Callable[[str], None],
+) -> dict:
+    days = backfill_days(k)
+    per_run = days_per_run or max(1, -(-k // 4))  # four runs: both cores busy, two waves
+    say(f"backfill of {k} {profile} days ({days[0]}..{days[-1]}), {per_run} days per run")
+    layout = ensure_days(data_dir / "bench" / f"backfill-{profile}", days, profile, seed, say)
+    startup = measure_startup(say)
+    two = run_backfill(layout.root, days, per_run, None, say)
+    one = run_backfill(layout.root, days, per_run, 1, say)
+    return {
+        "days": [str(d) for d in days],
+        "days_per_run": per_run,
+        "startup": startup,
+        "two_at_once": two.__dict__,
+        "one_at_a_time": one.__dict__,
+    }
