@@ -128,12 +128,9 @@ def _gather(words, rows, actions, sides, ts_event, ts_recv, sequence, price, pri
                 issues[8] += 1
 
 
-def book_columns(records: np.ndarray, rows: np.ndarray) -> BookColumns:
-    """Columns of `records[rows]` (records: an MBP-10 structured array, rows: int64 indices)."""
-    assert records.dtype == MBP10_DTYPE and records.flags.c_contiguous
-    words = records.view(np.int64).reshape(len(records), WORDS)
-    n = len(rows)
-    out = BookColumns(
+def allocate(n: int) -> BookColumns:
+    """Columns for up to n books: a buffer to gather chunk after chunk into."""
+    return BookColumns(
         ts_event=np.empty(n, np.int64),
         ts_recv=np.empty(n, np.int64),
         sequence=np.empty(n, np.int64),
@@ -150,12 +147,42 @@ def book_columns(records: np.ndarray, rows: np.ndarray) -> BookColumns:
         level_ct=np.empty((2 * N_LEVELS, n), np.uint32),
         issues={},
     )
+
+
+def _head(columns: BookColumns, n: int) -> BookColumns:
+    """The first n books of a buffer (views)."""
+    return BookColumns(
+        **{
+            f: getattr(columns, f)[..., :n]
+            for f in BookColumns.__dataclass_fields__
+            if f != "issues"
+        },
+        issues={},
+    )
+
+
+_ACTIONS = np.frombuffer(VALID_ACTIONS, np.uint8).astype(np.int64)
+_SIDES = np.frombuffer(VALID_SIDES, np.uint8).astype(np.int64)
+
+
+def book_columns(
+    records: np.ndarray, rows: np.ndarray, out: BookColumns | None = None
+) -> BookColumns:
+    """Columns of `records[rows]` (records: an MBP-10 structured array, rows: int64 indices),
+    written into `out` when given (a buffer of at least len(rows) books: fresh memory for every
+    chunk would cost as much in page faults as the gathering itself)."""
+    assert records.dtype == MBP10_DTYPE and records.flags.c_contiguous
+    words = records.view(np.int64).reshape(len(records), WORDS)
+    n = len(rows)
+    if out is None or len(out.ts_event) < n:
+        out = allocate(n)
+    out = _head(out, n)
     counts = np.zeros(len(ISSUES), np.int64)
     _gather(
         words,
         rows.astype(np.int64),
-        np.frombuffer(VALID_ACTIONS, np.uint8).astype(np.int64),
-        np.frombuffer(VALID_SIDES, np.uint8).astype(np.int64),
+        _ACTIONS,
+        _SIDES,
         out.ts_event,
         out.ts_recv,
         out.sequence,

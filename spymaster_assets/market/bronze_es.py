@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from spymaster_assets.market.atomic import scratch_sibling
-from spymaster_assets.market.book_columns import book_columns
+from spymaster_assets.market.book_columns import BookColumns, allocate, book_columns
 from spymaster_assets.market.dbn_format import (
     F_LAST,
     F_MAYBE_BAD_BOOK,
@@ -167,6 +167,22 @@ def _prices(raw: np.ndarray) -> pl.Series:
     return pl.Series(values).set(pl.Series(raw == UNDEF_PRICE), None)
 
 
+def _in_key_order(ts_event: np.ndarray, sequence: np.ndarray) -> bool:
+    """Already sorted by (ts_event, sequence), as a well-formed file nearly always is."""
+    ts = ts_event.astype(np.int64)
+    dts = np.diff(ts)
+    return not np.any((dts < 0) | ((dts == 0) & (np.diff(sequence.astype(np.int64)) < 0)))
+
+
+def _not_copies(records: np.ndarray) -> np.ndarray:
+    """first_occurrences, fast for a file in ts_recv order (the vendor's): a copy carries its
+    original's ts_recv, so only records that share a ts_recv are compared."""
+    recv = records["ts_recv"].astype(np.int64)
+    if len(recv) > 1 and np.any(np.diff(recv) < 0):
+        return first_occurrences(records)
+    return RepeatedRecords().keep(records, np.arange(len(records)))
+
+
 def trades_frame(records: np.ndarray, es_contract: str) -> pl.DataFrame:
     return pl.DataFrame(
         {
@@ -178,9 +194,8 @@ def trades_frame(records: np.ndarray, es_contract: str) -> pl.DataFrame:
             "side": pl.from_arrow(_char_column(records["side"].view(np.uint8))),
             "flags": records["flags"].astype(np.uint8),
             "instrument_id": records["instrument_id"].astype(np.int64),
-            "es_contract": np.full(len(records), es_contract),
         }
-    )
+    ).with_columns(es_contract=pl.lit(es_contract, dtype=pl.String))
 
 
 def bronze_trades(
@@ -217,10 +232,11 @@ def bronze_trades(
         (records["instrument_id"] == front.instrument_id) & window.mask(records["ts_event"])
     ]
     sequence_gaps = gap_runs(mine["flags"])
-    unique = first_occurrences(mine)
+    unique = _not_copies(mine)
     mine = mine[unique]
     out_of_order_event = _decreases(mine["ts_event"])
-    mine = mine[np.lexsort((mine["sequence"], mine["ts_event"]))]  # lexsort is stable
+    if not _in_key_order(mine["ts_event"], mine["sequence"]):
+        mine = mine[np.lexsort((mine["sequence"], mine["ts_event"]))]  # lexsort is stable
     frame = trades_frame(mine, front.raw_symbol)
     return TradesResult(
         frame=frame,
@@ -243,10 +259,13 @@ class BookChunk:
     errors: list[str]
 
 
-def mbp10_chunk(records: np.ndarray, rows: np.ndarray) -> BookChunk:
+def mbp10_chunk(
+    records: np.ndarray, rows: np.ndarray, buffer: BookColumns | None = None
+) -> BookChunk:
     """The kept rows of one chunk as an Arrow table in the bronze schema's column order, the
-    book state counts, and the schema's value rules checked on the raw integers."""
-    c = book_columns(records, rows)
+    book state counts, and the schema's value rules checked on the raw integers. The columns
+    are gathered into `buffer` (the table may share its memory until it is written)."""
+    c = book_columns(records, rows, buffer)
     columns: dict[str, pa.Array] = {
         "ts_event": pa.array(c.ts_event),
         "ts_recv": pa.array(c.ts_recv),
@@ -320,6 +339,10 @@ def bronze_mbp10(
     # is decompressed and gathered: at most one chunk waits, so memory stays bounded.
     encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mbp10-parquet")
     pending: Future | None = None
+    # Two column buffers, used in turn: the table of one chunk may share its buffer's memory
+    # while it is encoded, and the next chunk is gathered into the other one.
+    buffers = [allocate(max(1, chunk_records)) for _ in range(2)]
+    turn = 0
     try:
         for chunk in iter_record_chunks(path, trading_day, "mbp-10", chunk_records):
             result.records_read += len(chunk)
@@ -345,7 +368,8 @@ def bronze_mbp10(
             if np.any((np.diff(ts) < 0) | ((np.diff(ts) == 0) & (np.diff(seq) < 0))):
                 in_order = False
             last_key = (int(ts[-1]), int(seq[-1]))
-            books = mbp10_chunk(chunk, rows)
+            books = mbp10_chunk(chunk, rows, buffers[turn])
+            turn = 1 - turn
             result.crossed_books += books.crossed
             result.locked_books += books.locked
             result.schema_errors.extend(books.errors)

@@ -21,57 +21,35 @@ import zstandard
 
 from spymaster_assets.market.dbn_format import SCHEMA_DTYPES, SCHEMA_RTYPES
 from spymaster_assets.market.errors import RawDataError
+from spymaster_assets.market.zstd_frames import NotZstdError, TruncatedFrameError, check_frames
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-READ_SIZE = 1 << 18  # compressed bytes per read: outputs of a few MB stay in cache
+READ_SIZE = 1 << 17  # compressed bytes per read
 
 
-class _ZstdFrames:
-    """readinto() over a zstd file of one or more frames; a file ending mid-frame is an error.
-
-    (zstandard's stream_reader returns short data without complaint when a file is cut.)
-    """
-
-    def __init__(self, raw: BinaryIO):
-        self._raw = raw
-        self._decompressor = zstandard.ZstdDecompressor()
-        self._frame = self._decompressor.decompressobj()
-        self._pending = memoryview(b"")
-        self.truncated = False
-
-    def _refill(self) -> bool:
-        while True:
-            compressed = self._raw.read(READ_SIZE)
-            if not compressed:
-                self.truncated = not self._frame.eof
-                return False
-            out = self._frame.decompress(compressed)
-            while self._frame.eof and self._frame.unused_data:  # the next frame starts here
-                rest = self._frame.unused_data
-                self._frame = self._decompressor.decompressobj()
-                out += self._frame.decompress(rest)
-            if out:
-                self._pending = memoryview(out)
-                return True
-
-    def readinto(self, view: memoryview) -> int:
-        if not self._pending and not self._refill():
-            return 0
-        n = min(len(view), len(self._pending))
-        view[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
-
-    def read(self, n: int) -> bytes:
-        out = bytearray(n)
-        return bytes(out[: _read_exact(self, memoryview(out))])
-
-
-def _open_stream(path: Path) -> tuple[BinaryIO, BinaryIO]:
+def _open_stream(path: Path, trading_day: dt.date) -> tuple[BinaryIO, BinaryIO]:
+    """The raw file and a stream of its decompressed bytes (`readinto` fills our buffer
+    directly). A zstd file cut inside a frame is refused before decompressing anything."""
     raw = open(path, "rb")  # noqa: SIM115 (closed by the caller)
     magic = raw.read(4)
     raw.seek(0)
-    return raw, (_ZstdFrames(raw) if magic == ZSTD_MAGIC else raw)
+    if magic != ZSTD_MAGIC:
+        return raw, raw
+    try:
+        check_frames(raw, path.stat().st_size)
+    except TruncatedFrameError as exc:
+        raw.close()
+        raise RawDataError(
+            path, trading_day, f"truncated file: the zstd stream ends mid-frame ({exc})"
+        ) from exc
+    except NotZstdError as exc:
+        raw.close()
+        raise RawDataError(path, trading_day, f"corrupt zstd data: {exc}") from exc
+    raw.seek(0)
+    reader = zstandard.ZstdDecompressor().stream_reader(
+        raw, read_size=READ_SIZE, read_across_frames=True
+    )
+    return raw, reader
 
 
 def _read_exact(stream: BinaryIO, view: memoryview) -> int:
@@ -96,9 +74,10 @@ def iter_record_chunks(
     dtype = SCHEMA_DTYPES[schema]
     rtype = SCHEMA_RTYPES[schema]
     size = dtype.itemsize
+    expected_head = (size // 4) | (rtype << 8)
     buffer = bytearray(max(1, chunk_records) * size)
     view = memoryview(buffer)
-    raw, stream = _open_stream(path)
+    raw, stream = _open_stream(path, trading_day)
     try:
         try:
             header = stream.read(8)
@@ -110,17 +89,14 @@ def iter_record_chunks(
                 raise RawDataError(path, trading_day, "truncated file: metadata cut short")
             while True:
                 got = _read_exact(stream, view)
-                if got < len(view) and getattr(stream, "truncated", False):
-                    raise RawDataError(
-                        path, trading_day, "truncated file: the zstd stream ends mid-frame"
-                    )
                 if got == 0:
                     return
                 n, partial = divmod(got, size)
                 records = np.frombuffer(buffer, dtype=dtype, count=n)
-                if n and (
-                    np.any(records["length"] != size // 4) or np.any(records["rtype"] != rtype)
-                ):
+                # each record opens with its length (in 4-byte words) and its rtype: both bytes
+                # at once, as one little-endian uint16 per record
+                heads = np.frombuffer(buffer, np.uint16, count=n * size // 2)[:: size // 2]
+                if n and np.any(heads != expected_head):
                     raise RawDataError(
                         path,
                         trading_day,

@@ -8,7 +8,6 @@ reported; above `bad_row_tolerance` (a fraction of all rows) the file is refused
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,15 +43,26 @@ class OptionsResult:
 EXTRA_FIELDS = "__extra_fields__"
 
 
+def _gunzip(raw: bytes) -> bytes:
+    """Every member of a gzip file, in one pass (a damaged or cut file raises)."""
+    parts = []
+    while raw:
+        inflater = zlib.decompressobj(wbits=31)
+        parts.append(inflater.decompress(raw))
+        if not inflater.eof:
+            raise EOFError("compressed file ended before the end-of-stream marker was reached")
+        raw = inflater.unused_data.lstrip(b"\0")  # members may be padded with zeros
+    return b"".join(parts) if len(parts) != 1 else parts[0]
+
+
 def _read_text_frame(path: Path, trading_day: dt.date) -> pl.DataFrame:
     """Every row as strings in the vendor's columns, plus EXTRA_FIELDS (non-null when a row has
     more fields than the header): a ragged row is a bad row to count, not a broken file."""
     try:
-        with gzip.open(path, "rb") as fh:
-            data = fh.read()
+        data = _gunzip(path.read_bytes())
     except (OSError, EOFError, zlib.error) as exc:
         raise RawDataError(path, trading_day, f"unreadable gzip: {exc}") from exc
-    if not data.strip():
+    if not data or data.isspace():
         raise RawDataError(path, trading_day, "empty CSV (no header)")
     header_line, _, body = data.partition(b"\n")
     try:
@@ -63,7 +73,7 @@ def _read_text_frame(path: Path, trading_day: dt.date) -> pl.DataFrame:
         if missing:
             raise RawDataError(path, trading_day, f"missing columns {missing}; found {header}")
         columns = {**dict.fromkeys(header, pl.String), EXTRA_FIELDS: pl.String}
-        if not body.strip():  # a header and no rows: a valid day without trades
+        if not body or body.isspace():  # a header and no rows: a valid day without trades
             return pl.DataFrame(schema=columns).select(*POLYGON_COLUMNS, EXTRA_FIELDS)
         frame = pl.read_csv(
             data,
@@ -123,9 +133,10 @@ def bronze_option_trades(
             f"{bad_row_tolerance:.2%}); first: {examples}",
         )
     good = parsed.filter(~pl.col("bad"))
-    fields = pl.col("ticker").str.extract_groups(SPY_TICKER)
-    good = good.with_columns(fields.alias("f"))
-    spy = good.filter(pl.col("f").struct.field("1").is_not_null())
+    # Most of a real OPRA day is other underlyings: a cheap prefix test before the regex.
+    spy = good.filter(pl.col("ticker").str.starts_with("O:SPY"))
+    spy = spy.with_columns(pl.col("ticker").str.extract_groups(SPY_TICKER).alias("f"))
+    spy = spy.filter(pl.col("f").struct.field("1").is_not_null())
     spy = spy.with_columns(
         expiration=pl.col("f").struct.field("1").str.to_date("%y%m%d", strict=False),
         right=pl.col("f").struct.field("2"),

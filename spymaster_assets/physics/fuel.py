@@ -21,13 +21,38 @@ class FuelParams:
 
 @njit(cache=True)
 def fuel_kernel(flow_ts, strike_m, dealer_gamma, info_ts, level_m, range_m, exposure):
-    """Σ dealer gamma of option trades at or before info_ts on strikes within range of L."""
+    """Σ dealer gamma of option trades at or before info_ts on strikes within range of L.
+
+    Trades are grouped by strike (in time order within a strike) with a running sum, so each
+    signal adds, for each strike in range, the running sum at its information time: a search
+    per strike instead of a pass over every trade of the day."""
+    order = np.argsort(strike_m, kind="mergesort")  # stable: time order within a strike
+    n = len(order)
+    ts = np.empty(n, np.int64)
+    running = np.empty(n)
+    starts = np.empty(n + 1, np.int64)
+    strikes = np.empty(n, np.int64)
+    blocks = 0
+    for j in range(n):
+        k = order[j]
+        ts[j] = flow_ts[k]
+        if j == 0 or strike_m[k] != strike_m[order[j - 1]]:
+            starts[blocks] = j
+            strikes[blocks] = strike_m[k]
+            blocks += 1
+            running[j] = dealer_gamma[k]
+        else:
+            running[j] = running[j - 1] + dealer_gamma[k]
+    starts[blocks] = n
     for i in range(len(info_ts)):
-        end = np.searchsorted(flow_ts, info_ts[i], side="right")
         total = 0.0
-        for j in range(end):
-            if abs(strike_m[j] - level_m[i]) <= range_m:
-                total += dealer_gamma[j]
+        lo = np.searchsorted(strikes[:blocks], level_m[i] - range_m, side="left")
+        hi = np.searchsorted(strikes[:blocks], level_m[i] + range_m, side="right")
+        for b in range(lo, hi):
+            a, z = starts[b], starts[b + 1]
+            end = a + np.searchsorted(ts[a:z], info_ts[i], side="right")
+            if end > a:
+                total += running[end - 1]
         exposure[i] = total
 
 

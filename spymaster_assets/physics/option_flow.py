@@ -149,9 +149,7 @@ def option_flow(
         .with_columns(
             time_to_expiry_years=pl.Series(seconds / YEAR_S),
             iv=pl.Series(out["iv"]),
-            iv_source=pl.Series(
-                np.array(IV_SOURCES)[out["iv_source"]] if n else np.array([], dtype=str)
-            ),
+            iv_source=pl.Series(IV_SOURCES, dtype=pl.String).gather(out["iv_source"]),
             delta=pl.Series(out["delta"]),
             gamma=pl.Series(out["gamma"]),
             customer_side=pl.Series(out["customer_side"]).cast(pl.Int8),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+from numba import njit
 
 from spymaster_assets.market.trading_calendar import NS_PER_MINUTE, SessionWindows
 from spymaster_assets.schemas.columns import dtypes
@@ -199,19 +200,43 @@ def _strike_levels(
     return _rows("STRIKE", minutes[rows], strikes[cols].astype(np.float64))
 
 
+@njit(cache=True)
+def _largest_exposure(ts, strike_idx, gamma, minutes, n_strikes, best, magnitude):
+    """For each minute, the strike whose cumulative dealer gamma of the trades before it is
+    largest in absolute value (ties: the lowest strike), trades in time order."""
+    cum = np.zeros(n_strikes)
+    j = 0
+    for m in range(len(minutes)):
+        while j < len(ts) and ts[j] < minutes[m]:
+            cum[strike_idx[j]] += gamma[j]
+            j += 1
+        k = 0
+        for s in range(1, n_strikes):
+            if abs(cum[s]) > abs(cum[k]):
+                k = s
+        best[m] = k
+        magnitude[m] = abs(cum[k])
+
+
 def _wall_levels(
     kind: str, minutes: np.ndarray, flow: pl.DataFrame, params: LevelParams
 ) -> pl.DataFrame:
     """The strike with the largest |cumulative dealer gamma| of trades before each minute."""
     if flow.height == 0:
         return _rows(kind, minutes, np.full(len(minutes), np.nan))
-    strikes = np.sort(flow["strike"].unique().to_numpy())
-    exposure = np.zeros((len(minutes), len(strikes)))
-    for j, strike in enumerate(strikes):
-        mine = flow.filter(pl.col("strike") == strike).sort("ts_ns", maintain_order=True)
-        cum = np.concatenate([[0.0], np.cumsum(mine["dealer_gamma"].to_numpy())])
-        exposure[:, j] = cum[np.searchsorted(mine["ts_ns"].to_numpy(), minutes, side="left")]
-    best = np.argmax(np.abs(exposure), axis=1)  # ties: the lowest strike
-    magnitude = np.abs(exposure[np.arange(len(minutes)), best])
+    ts = flow["ts_ns"].to_numpy()
+    order = np.argsort(ts, kind="stable")  # option flow comes in time order: usually a no-op
+    strikes, strike_idx = np.unique(flow["strike"].to_numpy()[order], return_inverse=True)
+    best = np.zeros(len(minutes), np.int64)
+    magnitude = np.zeros(len(minutes))
+    _largest_exposure(
+        ts[order],
+        strike_idx.astype(np.int64),
+        flow["dealer_gamma"].to_numpy()[order],
+        minutes.astype(np.int64),
+        len(strikes),
+        best,
+        magnitude,
+    )
     values = np.where(magnitude >= params.wall_min_gamma, strikes[best], np.nan)
     return _rows(kind, minutes, values.astype(np.float64))
