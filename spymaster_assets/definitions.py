@@ -24,23 +24,23 @@ warnings.filterwarnings(
 CODE_SERVICES = (NumbaKernels, SpymasterConfig)
 
 
-def asset_functions(loaded: dg.Definitions) -> dict[str, object]:
-    """The function each asset runs: a trading-day asset's own function inside the daily chain,
-    the op's function otherwise."""
+def asset_functions(loaded: dg.Definitions) -> dict[str, tuple]:
+    """The functions each asset runs: a trading-day asset's own inside the daily chain, the
+    op's function otherwise."""
     from spymaster_assets.defs.chain.assets import DAILY_ASSETS
 
-    functions: dict[str, object] = {a.name: a.compute for a in DAILY_ASSETS}
+    functions: dict[str, tuple] = {a.name: a.functions for a in DAILY_ASSETS}
     for asset in loaded.assets or []:
         if isinstance(asset, dg.AssetsDefinition) and asset.is_executable:
             for key in asset.keys:
-                functions.setdefault(key.to_user_string(), asset.op.compute_fn.decorated_fn)
+                functions.setdefault(key.to_user_string(), (asset.op.compute_fn.decorated_fn,))
     return functions
 
 
 def _code_versions(loaded: dg.Definitions) -> dict[str, str]:
     from spymaster_assets.defs.code_versions import code_version
 
-    return {name: code_version(fn, CODE_SERVICES) for name, fn in asset_functions(loaded).items()}
+    return {name: code_version(fns, CODE_SERVICES) for name, fns in asset_functions(loaded).items()}
 
 
 def _with_code_versions(loaded: dg.Definitions) -> dg.Definitions:

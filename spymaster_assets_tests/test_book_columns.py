@@ -107,3 +107,7 @@ def test_book_columns_equal_the_field_by_field_reference(seed, n, keep):
             sized_empty |= empty & (sub[level_field(f"{side}_sz", k)] != 0)
     sized_empty = int(sized_empty.sum())
     assert errors.get("size_on_empty_level", "0 rows") == f"{sized_empty} rows"
+    # each side's 10-level size total, for barrier physics' baselines
+    for j, side in enumerate(("bid", "ask")):
+        total = sum(sub[level_field(f"{side}_sz", k)].astype(np.int64) for k in range(N_LEVELS))
+        assert np.array_equal(chunk.columns.side_depth[j], total), side

@@ -15,7 +15,12 @@ from spymaster_assets.physics.barrier import (
     book_arrays,
     depths_of,
 )
-from spymaster_assets.physics.book_windows import WindowBookReader, inside, merged_windows
+from spymaster_assets.physics.book_windows import (
+    WindowBookReader,
+    WindowCapture,
+    inside,
+    merged_windows,
+)
 from spymaster_assets_tests.test_physics_kernels import book_frame, trade_frame
 
 S = 10**9
@@ -153,3 +158,52 @@ def test_a_touch_outside_every_batch_is_an_error_not_a_silent_zero():
     reader = WindowBookReader(books.lazy(), touches["ts_ns"].to_numpy()[:0], 30 * S, 60 * S, 0.25)
     with pytest.raises(ValueError, match="fall in no batch"):
         barrier_physics(touches, reader.batches(), trades, params, 10.0, 0.25, depths=reader.depths)
+
+
+def gathered(books: pl.DataFrame):
+    """A book frame in bronze's gathered layout: ts, (20, n) prices (0.0 where empty) with a
+    null mask, (20, n) sizes (rows bid_00, ask_00, bid_01, ...), (2, n) side depths."""
+    names = [f"{side}_{{}}_{k:02d}" for k in range(10) for side in ("bid", "ask")]
+    px = np.stack([books[n.format("px")].fill_null(0.0).to_numpy() for n in names])
+    null = np.stack([books[n.format("px")].is_null().to_numpy() for n in names])
+    sz = np.stack([books[n.format("sz")].to_numpy().astype(np.uint32) for n in names])
+    depth = np.stack([sz[0::2].astype(np.int64).sum(axis=0), sz[1::2].astype(np.int64).sum(axis=0)])
+    return books["ts_event"].to_numpy(), px, null, sz, depth
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 2**31), st.integers(1, 400))
+def test_barrier_from_the_stream_equals_barrier_from_the_file(seed, chunk):
+    """bronze/es_mbp10 feeds barrier physics chunk by chunk while it writes the book: windows
+    that straddle chunks, windows with no book, chunks with no window, the same frame."""
+    books, trades, touches, rng = random_session(seed)
+    params = BarrierParams(
+        int(rng.integers(5, 90)) * S, int(rng.integers(5, 200)) * S, 8,
+        float(rng.integers(10, 200)), 0.3, 1.5, 0.2, 1e6,
+    )  # fmt: skip
+    whole = barrier_physics(touches, books, trades, params, 10.0, 0.25)
+    capture = WindowCapture(touches, trades, params, 10.0, 0.25)
+    ts, px, null, sz, depth = gathered(books)
+    for lo in range(0, len(ts), chunk):
+        part = slice(lo, lo + chunk)
+        capture.observe(ts[part], px[:, part], null[:, part], sz[:, part], depth[:, part])
+    assert capture.valid
+    assert capture.frame().equals(whole)
+    windows = merged_windows(touches["ts_ns"].to_numpy(), params.window_ns)
+    assert capture.window_books == int(inside(ts, windows).sum())
+    if len(windows):  # the books of the span the file path reads for the baselines
+        span = (ts >= windows[0, 0] - params.lookback_ns) & (ts < windows[-1, 1])
+        assert capture.lookback_books == int(span.sum())
+
+
+def test_books_out_of_time_order_send_barrier_physics_to_the_file():
+    books, trades, touches, rng = random_session(7)
+    params = BarrierParams(30 * S, 60 * S, 8, 50.0, 0.3, 1.5, 0.2, 1e6)
+    capture = WindowCapture(touches, trades, params, 10.0, 0.25)
+    ts, px, null, sz, depth = gathered(books)
+    half = len(ts) // 2
+    capture.observe(ts[half:], px[:, half:], null[:, half:], sz[:, half:], depth[:, half:])
+    capture.observe(ts[:half], px[:, :half], null[:, :half], sz[:, :half], depth[:, :half])
+    assert not capture.valid
+    with pytest.raises(RuntimeError, match="read the bronze file"):
+        capture.frame()

@@ -14,8 +14,8 @@ from spymaster_assets.signals import labels
 
 def versions() -> dict[str, str]:
     return {
-        name: code_versions.code_version(fn, CODE_SERVICES)
-        for name, fn in asset_functions(defs).items()
+        name: code_versions.code_version(fns, CODE_SERVICES)
+        for name, fns in asset_functions(defs).items()
     }
 
 

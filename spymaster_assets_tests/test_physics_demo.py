@@ -133,3 +133,32 @@ def test_each_day_has_its_pictures_on_disk_and_in_the_ui(demo):
         meta = demo.metadata[(day, "gold/day_charts")]
         for key in ("price_and_signals", "outcome_breakdown"):
             assert meta[key].value.startswith("![") and "data:image/png;base64," in meta[key].value
+
+
+def test_barrier_physics_from_the_book_stream_equals_barrier_physics_from_the_bronze_file(demo):
+    """The whole chain computes barrier physics while bronze/es_mbp10 streams the book; alone,
+    barrier physics reads the bronze file: the same table, byte for byte."""
+    from spymaster_assets.defs.chain.runner import FORCE_TAG
+
+    day = DAYS[0]
+    path = DataLayout(demo.root).lake_path("silver", "barrier_physics", day.isoformat())
+    streamed = path.read_bytes()
+    assert demo.metadata[(day, "silver/barrier_physics")]["book_source"].value.endswith(
+        "stream (same run)"
+    )
+    alone = dg.materialize(
+        list(defs.assets),
+        partition_key=day.isoformat(),
+        selection=[dg.AssetKey(["silver", "barrier_physics"])],
+        resources=make_resources(demo.root),
+        tags={FORCE_TAG: "true"},
+    )
+    (mat,) = [
+        e.event_specific_data.materialization for e in alone.get_asset_materialization_events()
+    ]
+    assert mat.metadata["book_source"].value == "bronze/es_mbp10 file"
+    assert path.read_bytes() == streamed
+    assert (
+        mat.metadata["window_books"].value
+        == demo.metadata[(day, "silver/barrier_physics")]["window_books"].value
+    )

@@ -162,13 +162,16 @@ def _collect(
             _collect(base, sources, files, services)
 
 
-def code_version(fn: types.FunctionType, services: tuple[type, ...] = ()) -> str:
-    """The version of `fn`: its source and everything it reaches. `services` are the classes
-    of objects it is handed and calls by attribute (`day.kernels.barrier(...)`,
-    `day.settings.monitor_band`): a method or field it names pulls in that method or class."""
+def code_version(
+    fns: types.FunctionType | tuple[types.FunctionType, ...], services: tuple[type, ...] = ()
+) -> str:
+    """The version of the function(s): their source and everything they reach. `services` are
+    the classes of objects they are handed and call by attribute (`day.kernels.barrier(...)`,
+    `day.settings.monitor_band`): a method or field named pulls in that method or class."""
     sources: dict[str, str] = {}
     files: set[Path] = set()
-    _collect(fn, sources, files, services)
+    for fn in fns if isinstance(fns, tuple) else (fns,):
+        _collect(fn, sources, files, services)
     digest = hashlib.sha256()
     for name in sorted(sources):
         digest.update(name.encode() + b"\0" + sources[name].encode() + b"\0")

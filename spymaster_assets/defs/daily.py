@@ -44,6 +44,13 @@ class Day:
     lake: LakeResource
     log: Any
     bar_history: Callable[[dt.date], BarHistory] | None = None
+    # What this run builds today: tables already built (in memory) and the selected assets.
+    frames: dict[dg.AssetKey, pl.DataFrame] = field(default_factory=dict)
+    selected: frozenset[dg.AssetKey] = frozenset()
+    # In-memory by-products one asset leaves for a later one of the same day and run.
+    shared: dict[str, Any] = field(default_factory=dict)
+    # Observers of the asset being computed (see DailyAsset.watch): it shows them its data.
+    watchers: list[Any] = field(default_factory=list)
 
     @property
     def partition_key(self) -> str:
@@ -88,6 +95,11 @@ class DailyAsset:
     kinds: frozenset[str] = frozenset({"polars", "parquet"})
     table: bool = True  # a parquet table whose pandera schema is named like the asset
     raw: tuple[str, ...] = ()  # the day's raw files it reads: "trades", "mbp-10", "options"
+    after: tuple[dg.AssetKey, ...] = ()  # run after these when both are selected (no lineage)
+    # (asset, factory): while `asset` is computed in the same run, the factory's observer sees
+    # its data as it streams by (the asset gets it in `day.watchers`); this asset then finds
+    # it in `day.shared[name]` (bronze MBP-10 feeds barrier physics without a second read).
+    watch: tuple[dg.AssetKey, Callable[[Day], Any]] | None = None
     earlier_days: int = 0  # it also reads this many earlier trading days (from their raw files)
 
     @property
@@ -97,6 +109,11 @@ class DailyAsset:
     @property
     def name(self) -> str:
         return self.key.to_user_string()
+
+    @property
+    def functions(self) -> tuple[Callable, ...]:
+        """The code it runs: its function, and its observer's factory (for its code version)."""
+        return (self.compute,) if self.watch is None else (self.compute, self.watch[1])
 
 
 def daily_asset(
@@ -110,6 +127,8 @@ def daily_asset(
     kinds: set[str] | None = None,
     table: bool = True,
     raw: tuple[str, ...] = (),
+    after: tuple[dg.AssetKey, ...] = (),
+    watch: tuple[dg.AssetKey, Callable[[Day], Any]] | None = None,
     earlier_days: int = 0,
 ) -> Callable[[Callable[..., DayOutput]], DailyAsset]:
     def wrap(fn: Callable[..., DayOutput]) -> DailyAsset:
@@ -124,6 +143,8 @@ def daily_asset(
             kinds=frozenset(kinds or {"polars", "parquet"}),
             table=table,
             raw=raw,
+            after=tuple(after),
+            watch=watch,
             earlier_days=earlier_days,
         )
 

@@ -47,12 +47,14 @@ class BookColumns:
     level_null: np.ndarray
     level_sz: np.ndarray  # (2 * N_LEVELS, n): bid_sz_00, ask_sz_00, ...
     level_ct: np.ndarray
+    side_depth: np.ndarray  # (2, n) int64: each side's 10-level size total (bid, ask)
     issues: dict[str, int]
 
 
 @njit(cache=True)
 def _gather(words, rows, actions, sides, ts_event, ts_recv, sequence, price, price_null, size,
-            action, side, flags, depth, level_px, level_null, level_sz, level_ct, issues):  # fmt: skip
+            action, side, flags, depth, level_px, level_null, level_sz, level_ct, side_depth,
+            issues):  # fmt: skip
     scale = 1.0 * PRICE_SCALE
     low32 = np.int64(0xFFFFFFFF)
     for i in range(rows.shape[0]):
@@ -91,6 +93,8 @@ def _gather(words, rows, actions, sides, ts_event, ts_recv, sequence, price, pri
             issues[4] += 1
         sequence[i] = (words[r, 5] >> 32) & low32
         sized_empty = False
+        bid_total = 0
+        ask_total = 0
         for k in range(10):
             base = 6 + 4 * k
             for j in range(2):  # bid, ask
@@ -117,6 +121,10 @@ def _gather(words, rows, actions, sides, ts_event, ts_recv, sequence, price, pri
             level_sz[2 * k + 1, i] = ask_sz
             level_ct[2 * k, i] = ct & low32
             level_ct[2 * k + 1, i] = (ct >> 32) & low32
+            bid_total += bid_sz
+            ask_total += ask_sz
+        side_depth[0, i] = bid_total
+        side_depth[1, i] = ask_total
         if sized_empty:
             issues[6] += 1
         bid = words[r, 6]
@@ -145,6 +153,7 @@ def allocate(n: int) -> BookColumns:
         level_null=np.empty((2 * N_LEVELS, n), np.bool_),
         level_sz=np.empty((2 * N_LEVELS, n), np.uint32),
         level_ct=np.empty((2 * N_LEVELS, n), np.uint32),
+        side_depth=np.empty((2, n), np.int64),
         issues={},
     )
 
@@ -197,6 +206,7 @@ def book_columns(
         out.level_null,
         out.level_sz,
         out.level_ct,
+        out.side_depth,
         counts,
     )
     out.issues = dict(zip(ISSUES, (int(c) for c in counts), strict=True))

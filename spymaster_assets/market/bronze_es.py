@@ -257,6 +257,7 @@ class BookChunk:
     crossed: int
     locked: int
     errors: list[str]
+    columns: BookColumns
 
 
 def mbp10_chunk(
@@ -289,7 +290,7 @@ def mbp10_chunk(
             columns[level_field(f"{side}_ct", k)] = pa.array(c.level_ct[2 * k + j])
     problems = {k: v for k, v in c.issues.items() if k not in ("crossed", "locked") and v}
     errors = [f"{name}: {count} rows" for name, count in problems.items()]
-    return BookChunk(pa.table(columns), c.issues["crossed"], c.issues["locked"], errors)
+    return BookChunk(pa.table(columns), c.issues["crossed"], c.issues["locked"], errors, c)
 
 
 @dataclass
@@ -325,8 +326,12 @@ def bronze_mbp10(
     chunk_records: int,
     validate: Callable[[pl.DataFrame], list[str]],
     progress: Callable[[int], None] | None = None,
+    observe: Callable[[BookColumns], None] | None = None,
 ) -> Mbp10Result:
-    """Stream the day's MBP-10 file into `out_path` (parquet): chosen contract, F_LAST, window."""
+    """Stream the day's MBP-10 file into `out_path` (parquet): chosen contract, F_LAST, window.
+
+    `observe`, when given, sees the columns of every chunk of kept books as they are written
+    (in file order; `result.resorted` says whether the file had to be re-sorted after)."""
     open_dbn(path, "mbp-10", trading_day)  # metadata: dataset, schema, date
     result = Mbp10Result()
     writer: pq.ParquetWriter | None = None
@@ -370,6 +375,8 @@ def bronze_mbp10(
             last_key = (int(ts[-1]), int(seq[-1]))
             books = mbp10_chunk(chunk, rows, buffers[turn])
             turn = 1 - turn
+            if observe is not None:
+                observe(books.columns)
             result.crossed_books += books.crossed
             result.locked_books += books.locked
             result.schema_errors.extend(books.errors)

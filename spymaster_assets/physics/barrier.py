@@ -314,6 +314,93 @@ def trade_arrays(trades: pl.DataFrame, tick: float) -> tuple[np.ndarray, ...]:
     )
 
 
+class BarrierAccumulator:
+    """Barrier columns of the touches, built batch by batch of window books: each batch holds
+    every book of the windows of the touches whose ts falls in [batch.start_ns, batch.end_ns);
+    `depths` holds at least every book of those touches' lookbacks. Batches come from the
+    bronze file (book_windows.WindowBookReader) or from the bronze stream as it is written
+    (book_windows.WindowCapture): the same kernel on the same books either way."""
+
+    def __init__(
+        self,
+        touches: pl.DataFrame,
+        trades: pl.DataFrame,
+        params: BarrierParams,
+        es_spy_ratio: float,
+        tick: float,
+    ):
+        self.touches = touches
+        self.params = params
+        n = touches.height
+        self.out = {
+            "added": np.zeros(n, np.int64),
+            "canceled": np.zeros(n, np.int64),
+            "filled": np.zeros(n, np.int64),
+            "depth": np.zeros(n, np.int64),
+            "baseline": np.zeros(n),
+            "weak_floor": np.zeros(n),
+            "state": np.zeros(n, np.int64),
+            "ratio": np.zeros(n),
+        }
+        self.sig_ts = touches["ts_ns"].to_numpy()
+        self.level_ticks = touches["level_price"].to_numpy() * es_spy_ratio / tick
+        self.is_up = (touches["direction"] == "UP").to_numpy()
+        self.trade_cols = trade_arrays(trades, tick)
+        self.done = np.zeros(n, bool)
+
+    def add(self, batch: BookBatch, depths: Depths) -> None:
+        params = self.params
+        rows = np.flatnonzero((self.sig_ts >= batch.start_ns) & (self.sig_ts < batch.end_ns))
+        if len(rows) == 0:
+            return
+        self.done[rows] = True
+        part = {k: v[rows] for k, v in self.out.items()}
+        barrier_kernel(
+            *(getattr(batch.books, f) for f in BOOK_FIELDS),
+            *self.trade_cols,
+            depths.ts,
+            depths.bid,
+            depths.ask,
+            self.sig_ts[rows],
+            self.level_ticks[rows],
+            self.is_up[rows],
+            params.window_ns,
+            params.lookback_ns,
+            params.zone_ticks,
+            params.f_thresh,
+            params.r_vac,
+            params.r_wall,
+            params.weak_percentile,
+            params.ratio_cap,
+            *part.values(),
+        )
+        for k, v in part.items():
+            self.out[k][rows] = v
+
+    def frame(self) -> pl.DataFrame:
+        out, n = self.out, self.touches.height
+        if not self.done.all():
+            raise ValueError(f"{int((~self.done).sum())} touches fall in no batch of window books")
+        depth = pl.Series(out["depth"]).replace(-1, None)
+        baseline = pl.Series(out["baseline"]).fill_nan(None)
+        return self.touches.select("ts_ns", "level_price").with_columns(
+            barrier_state=pl.Series(
+                np.array(STATES)[out["state"]] if n else np.array([], dtype=str)
+            ),
+            barrier_delta_liq=pl.Series(out["added"] - out["canceled"] - out["filled"]).cast(
+                pl.Float64
+            ),
+            barrier_replenishment_ratio=pl.Series(out["ratio"]),
+            barrier_added=pl.Series(out["added"]).cast(pl.Float64),
+            barrier_canceled=pl.Series(out["canceled"]).cast(pl.Float64),
+            barrier_filled=pl.Series(out["filled"]).cast(pl.Float64),
+            depth_in_zone=depth.cast(pl.Float64),
+            wall_ratio=pl.when(baseline > 0)
+            .then(depth.cast(pl.Float64) / baseline)
+            .otherwise(None),
+        )
+
+
 def barrier_physics(
     touches: pl.DataFrame,
     books: pl.DataFrame | BookArrays | Iterable[BookBatch],
@@ -330,64 +417,9 @@ def barrier_physics(
         depths = depths if depths is not None else depths_of(books)
         books = book_arrays(books, tick)
     assert depths is not None, "pass the lookback depths with window-only books"
-    n = touches.height
-    out = {
-        "added": np.zeros(n, np.int64),
-        "canceled": np.zeros(n, np.int64),
-        "filled": np.zeros(n, np.int64),
-        "depth": np.zeros(n, np.int64),
-        "baseline": np.zeros(n),
-        "weak_floor": np.zeros(n),
-        "state": np.zeros(n, np.int64),
-        "ratio": np.zeros(n),
-    }
-    sig_ts = touches["ts_ns"].to_numpy()
-    level_ticks = touches["level_price"].to_numpy() * es_spy_ratio / tick
-    is_up = (touches["direction"] == "UP").to_numpy()
-    trade_cols = trade_arrays(trades, tick)
-
     if isinstance(books, BookArrays):  # one batch that holds every window
         books = [BookBatch(np.iinfo(np.int64).min, np.iinfo(np.int64).max, books)]
-    done = np.zeros(n, bool)
+    accumulator = BarrierAccumulator(touches, trades, params, es_spy_ratio, tick)
     for batch in books:
-        rows = np.flatnonzero((sig_ts >= batch.start_ns) & (sig_ts < batch.end_ns))
-        done[rows] = True
-        part = {k: v[rows] for k, v in out.items()}
-        barrier_kernel(
-            *(getattr(batch.books, f) for f in BOOK_FIELDS),
-            *trade_cols,
-            depths.ts,
-            depths.bid,
-            depths.ask,
-            sig_ts[rows],
-            level_ticks[rows],
-            is_up[rows],
-            params.window_ns,
-            params.lookback_ns,
-            params.zone_ticks,
-            params.f_thresh,
-            params.r_vac,
-            params.r_wall,
-            params.weak_percentile,
-            params.ratio_cap,
-            *part.values(),
-        )
-        for k, v in part.items():
-            out[k][rows] = v
-
-    if not done.all():
-        raise ValueError(f"{int((~done).sum())} touches fall in no batch of window books")
-    depth = pl.Series(out["depth"]).replace(-1, None)
-    baseline = pl.Series(out["baseline"]).fill_nan(None)
-    return touches.select("ts_ns", "level_price").with_columns(
-        barrier_state=pl.Series(np.array(STATES)[out["state"]] if n else np.array([], dtype=str)),
-        barrier_delta_liq=pl.Series(out["added"] - out["canceled"] - out["filled"]).cast(
-            pl.Float64
-        ),
-        barrier_replenishment_ratio=pl.Series(out["ratio"]),
-        barrier_added=pl.Series(out["added"]).cast(pl.Float64),
-        barrier_canceled=pl.Series(out["canceled"]).cast(pl.Float64),
-        barrier_filled=pl.Series(out["filled"]).cast(pl.Float64),
-        depth_in_zone=depth.cast(pl.Float64),
-        wall_ratio=pl.when(baseline > 0).then(depth.cast(pl.Float64) / baseline).otherwise(None),
-    )
+        accumulator.add(batch, depths)
+    return accumulator.frame()

@@ -15,9 +15,14 @@ from collections.abc import Iterator
 
 import numpy as np
 import polars as pl
+from numba import njit
 
 from spymaster_assets.market.dbn_format import N_LEVELS, level_field
 from spymaster_assets.physics.barrier import (
+    BOOK_FIELDS,
+    NO_PRICE,
+    BarrierAccumulator,
+    BarrierParams,
     BookArrays,
     BookBatch,
     Depths,
@@ -133,3 +138,140 @@ class WindowBookReader:
             fill_book_arrays(frame, self._tick, buffer, 0)
             del frame
             yield BookBatch(start, end, buffer.head(expected))
+
+
+@njit(cache=True)
+def _capture(ts, level_px, level_null, level_sz, tick, starts, ends, first,
+             out_ts, bid_px, bid_sz, ask_px, ask_sz, held):  # fmt: skip
+    """The books of one chunk (bronze's gathered columns: `level_*` rows bid_00, ask_00,
+    bid_01, ...) that fall in the windows [starts, ends) from window `first` on, appended as
+    ticks after the `held` books already kept. Returns the new count of kept books (-1 when
+    the arrays are full: the caller grows them and calls again)."""
+    w = first
+    for i in range(ts.shape[0]):
+        t = ts[i]
+        while w < starts.shape[0] and ends[w] <= t:
+            w += 1
+        if w >= starts.shape[0] or t < starts[w]:
+            continue
+        if held >= out_ts.shape[0]:
+            return -1
+        out_ts[held] = t
+        for k in range(N_LEVELS):
+            for j in range(2):
+                col = 2 * k + j
+                px = NO_PRICE if level_null[col, i] else np.int32(round(level_px[col, i] / tick))
+                if j == 0:
+                    bid_px[held, k] = px
+                    bid_sz[held, k] = level_sz[col, i]
+                else:
+                    ask_px[held, k] = px
+                    ask_sz[held, k] = level_sz[col, i]
+        held += 1
+    return held
+
+
+class WindowCapture:
+    """Barrier physics computed from the bronze MBP-10 stream while it is written, instead of
+    reading the finished file back: each chunk of kept books (in ts_event order) adds its
+    books' side depths (the lookback baselines) and keeps the books of the merged touch
+    windows; each merged window, once the stream has passed its end, goes through the same
+    BarrierAccumulator as the file path, and its books are dropped, as are the depths no
+    window left needs. Memory: one lookback of depths and the books of one merged window.
+
+    `valid` is False when the books did not come in ts_event order (bronze re-sorts such a file
+    after writing it): barrier physics must then read the finished file."""
+
+    def __init__(
+        self,
+        touches: pl.DataFrame,
+        trades: pl.DataFrame,
+        params: BarrierParams,
+        es_spy_ratio: float,
+        tick: float,
+    ):
+        self._tick = tick
+        self._lookback = params.lookback_ns
+        self.windows = merged_windows(touches["ts_ns"].to_numpy(), params.window_ns)
+        self._starts = np.ascontiguousarray(self.windows[:, 0])
+        self._ends = np.ascontiguousarray(self.windows[:, 1])
+        self._acc = BarrierAccumulator(touches, trades, params, es_spy_ratio, tick)
+        self._depths = np.zeros((3, 1 << 18), np.int64)  # ts, bid, ask of the books kept
+        self._kept = 0
+        self._window_books = BookArrays.allocate(1 << 16)
+        self._held = 0
+        self._next = 0  # the first merged window not finished yet
+        self._last_ts = np.iinfo(np.int64).min
+        self.window_books = 0
+        self.lookback_books = 0  # books of the span the file path reads for the baselines
+        self.valid = True
+
+    def observe(self, ts, level_px, level_null, level_sz, side_depth) -> None:
+        """One chunk of kept books: bronze's gathered columns (see market/book_columns.py)."""
+        n = len(ts)
+        if not self.valid or n == 0 or len(self.windows) == 0:
+            return
+        if ts[0] < self._last_ts or np.any(ts[1:] < ts[:-1]):
+            self.valid = False  # out of order: the file will be re-sorted and read instead
+            return
+        self._last_ts = int(ts[-1])
+        span_lo = int(self._starts[0]) - self._lookback
+        self.lookback_books += int(
+            np.searchsorted(ts, self._ends[-1]) - np.searchsorted(ts, span_lo)
+        )
+        self._keep_depths(ts, side_depth)
+        while True:
+            w = self._window_books
+            held = _capture(ts, level_px, level_null, level_sz, self._tick, self._starts,
+                            self._ends, self._next, w.ts, w.bid_px, w.bid_sz, w.ask_px, w.ask_sz,
+                            self._held)  # fmt: skip
+            if held >= 0:
+                break
+            grown = BookArrays.allocate(2 * len(w.ts))
+            for f in BOOK_FIELDS:
+                getattr(grown, f)[: self._held] = getattr(w, f)[: self._held]
+            self._window_books = grown
+        self._held = held
+        self._finish_windows(self._last_ts)
+
+    def _keep_depths(self, ts, side_depth) -> None:
+        """Append the chunk's depths, first dropping those older than any unfinished window's
+        lookback."""
+        if self._next >= len(self.windows):
+            return
+        oldest = int(self._starts[self._next]) - self._lookback
+        drop = int(np.searchsorted(self._depths[0, : self._kept], oldest))
+        if drop:
+            self._depths[:, : self._kept - drop] = self._depths[:, drop : self._kept]
+            self._kept -= drop
+        n = len(ts)
+        if self._kept + n > self._depths.shape[1]:
+            grown = np.zeros((3, max(2 * self._depths.shape[1], self._kept + n)), np.int64)
+            grown[:, : self._kept] = self._depths[:, : self._kept]
+            self._depths = grown
+        self._depths[0, self._kept : self._kept + n] = ts
+        self._depths[1:, self._kept : self._kept + n] = side_depth
+        self._kept += n
+
+    def _finish_windows(self, passed: int) -> None:
+        """Run the merged windows whose end the stream has passed (every one at the end)."""
+        d = self._depths[:, : self._kept]
+        depths = Depths(d[0], d[1], d[2])
+        w = self._window_books
+        while self._next < len(self.windows) and self._ends[self._next] <= passed:
+            start, end = int(self._starts[self._next]), int(self._ends[self._next])
+            k = int(np.searchsorted(w.ts[: self._held], end, side="left"))
+            self._acc.add(BookBatch(start, end, w.head(k)), depths)
+            self.window_books += k
+            for f in BOOK_FIELDS:  # drop the finished window's books, keep the rest
+                part = getattr(w, f)
+                part[: self._held - k] = part[k : self._held].copy()
+            self._held -= k
+            self._next += 1
+
+    def frame(self) -> pl.DataFrame:
+        """The barrier columns, once the whole stream has been observed."""
+        if not self.valid:
+            raise RuntimeError("the books came out of ts_event order: read the bronze file")
+        self._finish_windows(np.iinfo(np.int64).max)
+        return self._acc.frame()

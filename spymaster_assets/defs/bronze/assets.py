@@ -11,6 +11,7 @@ from spymaster_assets.defs import check_helpers as ch
 from spymaster_assets.defs.bronze import checks
 from spymaster_assets.defs.daily import Day, DayOutput, daily_asset, iso
 from spymaster_assets.defs.resources import StagedParquet
+from spymaster_assets.defs.silver.checks import TOUCHES
 
 if TYPE_CHECKING:
     import polars as pl
@@ -117,6 +118,8 @@ def es_trades(day: Day) -> DayOutput:
     kinds={"polars", "parquet", "databento"},
     inputs={"es_trades": checks.ES_TRADES},
     raw=("mbp-10",),
+    # after the touches, so barrier physics can read the books of this run as they stream by
+    after=(TOUCHES,),
     checks=checks.ES_MBP10_CHECKS,
     description=(
         "Complete MBP-10 books (last record of each event, F_LAST) of the day's front-month "
@@ -149,6 +152,11 @@ def es_mbp10(day: Day, es_trades: pl.LazyFrame) -> DayOutput:
             next_report[0] = now + PROGRESS_EVERY_S
             day.log.debug(f"{day.day}: {records:,} MBP-10 records decoded ({now - started:.1f}s)")
 
+    def observe(columns) -> None:  # assets of this run that read the book as it streams by
+        for watcher in day.watchers:
+            watcher.observe(columns.ts_event, columns.level_px, columns.level_null,
+                            columns.level_sz, columns.side_depth)  # fmt: skip
+
     try:
         result = bronze_mbp10(
             path,
@@ -159,6 +167,7 @@ def es_mbp10(day: Day, es_trades: pl.LazyFrame) -> DayOutput:
             settings.mbp_chunk_records,
             lambda frame: schema_errors(schemas.ES_MBP10, frame),
             progress,
+            observe if day.watchers else None,
         )
     except BaseException:
         staging.unlink(missing_ok=True)

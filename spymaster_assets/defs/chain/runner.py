@@ -55,13 +55,16 @@ def earlier_trading_days(day: dt.date, n: int) -> list[dt.date]:
 
 
 def in_dependency_order(assets: list[DailyAsset]) -> list[DailyAsset]:
-    """Every asset after the assets it reads (stable: declaration order otherwise)."""
+    """Every asset after the assets it reads, and after those it asks to follow (stable:
+    declaration order otherwise)."""
     keys = {a.key for a in assets}
     done: set[dg.AssetKey] = set()
     ordered: list[DailyAsset] = []
     pending = list(assets)
     while pending:
-        ready = [a for a in pending if all(k in done or k not in keys for k in a.upstream)]
+        ready = [
+            a for a in pending if all(k in done or k not in keys for k in (*a.upstream, *a.after))
+        ]
         if not ready:
             raise ValueError(f"dependency cycle among {[a.name for a in pending]}")
         for asset in ready:
@@ -311,6 +314,25 @@ class ChainRun:
         yield materialization
         yield from self._evaluations(asset, built, state)
 
+    def _watchers(self, asset: DailyAsset, day: Day) -> list:
+        """Observers that selected assets of this run set on `asset`'s data (kept in
+        day.shared under the observing asset's name)."""
+        watchers = []
+        for other in self.assets:
+            if other.watch is not None and other.watch[0] == asset.key:
+                observer = other.watch[1](day)
+                day.shared.pop(other.name, None)
+                if observer is not None:
+                    day.shared[other.name] = observer
+                    watchers.append(observer)
+        return watchers
+
+    def _drop_watchers(self, asset: DailyAsset, day: Day) -> None:
+        for other in self.assets:
+            if other.watch is not None and other.watch[0] == asset.key:
+                day.shared.pop(other.name, None)
+        day.watchers = []
+
     def _record_again(self, asset: DailyAsset, built: Built, state: DayState) -> Iterator:
         """A current asset-day: its last materialization and check results, recorded again."""
         state.data_versions[asset.key] = built.data_version
@@ -337,11 +359,13 @@ class ChainRun:
 
         context = Day(day, self.settings, self.kernels, self.lake, self.context.log)
         context.bar_history = self.bar_history
+        context.selected = frozenset(a.key for a in self.assets)
         lake = self.lake.layout.root / "lake"
         # Two runs that reach the same day (a sensor run beside a backfill) take turns on it; the
         # second finds the day current and records it again instead of building it twice.
         with lock_file(lake / "_days" / f"{day}.lock"):
             state = DayState(day, DayManifest.load(lake / "_days" / f"{day}.json"))
+            context.frames = state.frames
             for asset in self.assets:
                 upstream_failed = [k for k in asset.upstream if k in state.failed]
                 if upstream_failed:
@@ -349,15 +373,21 @@ class ChainRun:
                         f"not run: {upstream_failed[0].to_user_string()} failed"
                     )
                     continue
+                reused = state.reused
                 try:
+                    context.watchers = self._watchers(asset, context)
                     yield from self._run_asset(asset, context, state)
+                    if state.reused > reused:  # recorded again, not streamed: nothing observed
+                        self._drop_watchers(asset, context)
                 except Exception as exc:
+                    self._drop_watchers(asset, context)
                     message = failure_message(exc)
                     state.failed[asset.key] = message
                     self.context.log.error(
                         f"{day} {asset.name} failed: {message}\n{traceback.format_exc()}"
                     )
                     continue
+                context.watchers = []
                 if asset.key in state.failed:  # a blocking check
                     self.context.log.error(f"{day} {asset.name}: {state.failed[asset.key]}")
         for key, message in state.failed.items():

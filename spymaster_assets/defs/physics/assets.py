@@ -59,46 +59,20 @@ def option_flow(day: Day, options: pl.LazyFrame, es_trades: pl.LazyFrame) -> Day
     )
 
 
-@daily_asset(
-    checks.BARRIER_PHYSICS,
-    group="silver",
-    checks=checks.BARRIER_PHYSICS_CHECKS,
-    inputs={"touches": TOUCHES, "books": ES_MBP10, "es_trades": ES_TRADES},
-    kinds=NUMBA,
-    description=(
-        "What the defending side of the ES book did in the touch window [ts, ts + W_b): "
-        "liquidity added, canceled and filled inside the zone (±BARRIER_ZONE_ES_TICKS around the "
-        "level), replenishment ratio, depth in the zone at the end, wall ratio against the causal "
-        "baseline of the WEAK_LOOKBACK before ts, and the barrier state (VACUUM, CONSUMED, WALL, "
-        "ABSORPTION, WEAK, NEUTRAL)."
-    ),
-)
-def barrier_physics(
-    day: Day, touches: pl.LazyFrame, books: pl.LazyFrame, es_trades: pl.LazyFrame
-) -> DayOutput:
+def _barrier_inputs(day: Day, touches: pl.LazyFrame | pl.DataFrame, es_trades: pl.LazyFrame):
     import polars as pl
 
     from spymaster_assets.market.trading_calendar import NS_PER_SECOND
     from spymaster_assets.physics.barrier import BarrierParams
-    from spymaster_assets.physics.book_windows import WindowBookReader
-    from spymaster_assets.physics.rules import barrier_failures
-    from spymaster_assets.schemas import silver as schemas
-    from spymaster_assets.schemas.columns import dtypes
-    from spymaster_assets.signals.table_rules import same_keys
 
     settings = day.settings
     windows = day.windows
-    signals = touches.collect()
     window_ns = int(settings.barrier_window_s * NS_PER_SECOND)
     lookback_ns = int(settings.weak_lookback_s * NS_PER_SECOND)
-    # Only the books inside the touch windows (a batch at a time), and one depth per book over
-    # the lookbacks.
-    window_books = WindowBookReader(
-        books, signals["ts_ns"].to_numpy(), window_ns, lookback_ns, settings.es_tick
-    )
     lo = windows.rth_open_ns - lookback_ns
     trades = (
-        es_trades.select("ts_event", "price", "size", "side")
+        es_trades.lazy()
+        .select("ts_event", "price", "size", "side")
         .filter(pl.col("ts_event").is_between(lo, windows.rth_close_ns + window_ns, closed="left"))
         .collect()
     )
@@ -112,15 +86,94 @@ def barrier_physics(
         weak_percentile=settings.weak_percentile,
         ratio_cap=settings.replenishment_ratio_cap,
     )
-    frame = day.kernels.barrier(
-        signals,
-        window_books.batches(),
-        trades,
-        params,
-        settings.es_spy_ratio,
-        settings.es_tick,
-        depths=window_books.depths,
-    )
+    return touches.lazy().collect(), trades, params
+
+
+def _table_of_this_run_or_lake(day: Day, key):
+    """A table of the day as this run built it, else from the lake (when this run is not
+    building it); None when neither is there yet."""
+    import polars as pl
+
+    if key in day.frames:
+        return day.frames[key]
+    path = day.lake.asset_path(key, day.partition_key)
+    if key in day.selected or not path.exists():
+        return None
+    return pl.scan_parquet(path)
+
+
+def capture_barrier_books(day: Day):
+    """An observer of bronze/es_mbp10's stream that computes barrier physics as the books go by
+    (book_windows.WindowCapture), when the touches and trades of the day are at hand."""
+    from spymaster_assets.physics.book_windows import WindowCapture
+
+    touches = _table_of_this_run_or_lake(day, TOUCHES)
+    es_trades = _table_of_this_run_or_lake(day, ES_TRADES)
+    if touches is None or es_trades is None:
+        return None
+    signals, trades, params = _barrier_inputs(day, touches, es_trades)
+    return WindowCapture(signals, trades, params, day.settings.es_spy_ratio, day.settings.es_tick)
+
+
+@daily_asset(
+    checks.BARRIER_PHYSICS,
+    group="silver",
+    checks=checks.BARRIER_PHYSICS_CHECKS,
+    inputs={"touches": TOUCHES, "books": ES_MBP10, "es_trades": ES_TRADES},
+    watch=(ES_MBP10, capture_barrier_books),
+    kinds=NUMBA,
+    description=(
+        "What the defending side of the ES book did in the touch window [ts, ts + W_b): "
+        "liquidity added, canceled and filled inside the zone (±BARRIER_ZONE_ES_TICKS around the "
+        "level), replenishment ratio, depth in the zone at the end, wall ratio against the causal "
+        "baseline of the WEAK_LOOKBACK before ts, and the barrier state (VACUUM, CONSUMED, WALL, "
+        "ABSORPTION, WEAK, NEUTRAL). Computed while bronze/es_mbp10 streams the day's book when "
+        "both run together, else from the bronze file: the same books, the same kernel."
+    ),
+)
+def barrier_physics(
+    day: Day, touches: pl.LazyFrame, books: pl.LazyFrame, es_trades: pl.LazyFrame
+) -> DayOutput:
+    from spymaster_assets.physics.book_windows import WindowBookReader
+    from spymaster_assets.physics.rules import barrier_failures
+    from spymaster_assets.schemas import silver as schemas
+    from spymaster_assets.schemas.columns import dtypes
+    from spymaster_assets.signals.table_rules import same_keys
+
+    settings = day.settings
+    signals, trades, params = _barrier_inputs(day, touches, es_trades)
+    capture = day.shared.pop("silver/barrier_physics", None)
+    if capture is not None and capture.valid:
+        frame = capture.frame()
+        source = {
+            "book_source": "bronze/es_mbp10 stream (same run)",
+            "window_books": capture.window_books,
+            "lookback_books": capture.lookback_books,
+            "merged_windows": len(capture.windows),
+        }
+    else:
+        # Only the books inside the touch windows (a batch at a time), and one depth per book
+        # over the lookbacks.
+        reader = WindowBookReader(
+            books, signals["ts_ns"].to_numpy(), params.window_ns, params.lookback_ns,
+            settings.es_tick,
+        )  # fmt: skip
+        frame = day.kernels.barrier(
+            signals,
+            reader.batches(),
+            trades,
+            params,
+            settings.es_spy_ratio,
+            settings.es_tick,
+            depths=reader.depths,
+        )
+        source = {
+            "book_source": "bronze/es_mbp10 file",
+            "window_books": reader.window_books,
+            "lookback_books": len(reader.depths.ts),
+            "merged_windows": len(reader.windows),
+            "window_book_scans": reader.scans,
+        }
     frame = frame.cast(dtypes(schemas.BARRIER_PHYSICS))
     results = [
         ch.validate_schema(checks.BARRIER_PHYSICS, schemas.BARRIER_PHYSICS, frame),
@@ -130,15 +183,7 @@ def barrier_physics(
             barrier_failures(frame) + same_keys(frame, signals),
         ),
     ]
-    return output(
-        frame,
-        results,
-        window_books=window_books.window_books,
-        lookback_books=len(window_books.depths.ts),
-        merged_windows=len(window_books.windows),
-        window_book_scans=window_books.scans,
-        barrier_states=json_counts(frame, "barrier_state"),
-    )
+    return output(frame, results, **source, barrier_states=json_counts(frame, "barrier_state"))
 
 
 @daily_asset(
