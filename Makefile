@@ -22,7 +22,7 @@ SAMPLE_PROFILE ?= demo
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test bench browser lint format ui clean-lake
+.PHONY: setup demo test bench bench-backfill browser lint format ui clean-lake
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.tools
@@ -36,7 +36,11 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
 	cp dagster.yaml $@
 
+# Bytecode for every library (uv sync --compile-bytecode) and for the package itself: Dagster
+# starts a fresh Python process for every run, and compiling sources again in each one costs
+# more than loading the code location (PYTHONDONTWRITEBYTECODE may be set on these machines).
 setup: .venv/.synced $(DAGSTER_HOME)/dagster.yaml
+	@.venv/bin/python -m compileall -q spymaster_assets
 
 demo: setup
 	$(UV) run spymaster sample-data --start $(SAMPLE_START) --end $(SAMPLE_END) --profile $(SAMPLE_PROFILE)
@@ -47,10 +51,16 @@ demo: setup
 test: setup browser
 	SPYMASTER_CHROMIUM=$(CHROMIUM) $(UV) run pytest
 
-# The per-day chain against the decompression floor (docs/performance.md). The full-profile
-# sample days are generated once under $(SPYMASTER_DATA_DIR)/bench/ (a few minutes) and reused.
+# The per-day chain against the decompression floor, and a backfill of BACKFILL_DAYS full-size
+# days through a real daemon (docs/performance.md). The full-profile sample days are generated
+# once under $(SPYMASTER_DATA_DIR)/bench/ (a few minutes) and reused.
+BACKFILL_DAYS ?= 12
 bench: setup
-	$(UV) run spymaster bench --write-docs $(BENCH_ARGS)
+	$(UV) run spymaster bench --write-docs --backfill-days $(BACKFILL_DAYS) $(BENCH_ARGS)
+
+# Only the backfill part (and the 1x chain it is compared with); prints, writes bench/results/.
+bench-backfill: setup
+	$(UV) run spymaster bench --scales 1 --no-baseline --no-dagster-path --backfill-days $(BACKFILL_DAYS) $(BENCH_ARGS)
 
 browser: $(CHROMIUM)
 

@@ -375,7 +375,7 @@ def _scales(text: str) -> tuple[float, ...]:
     "--days-per-run",
     type=click.IntRange(1, 500),
     default=None,
-    help="Days per run of that backfill [a quarter of --backfill-days].",
+    help="Days per run of that backfill [half of --backfill-days: one run per core].",
 )
 @_data_dir_option
 def bench(

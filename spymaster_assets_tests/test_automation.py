@@ -131,12 +131,16 @@ def test_the_daily_job_covers_every_daily_asset_in_one_process():
     )
 
 
-def test_two_runs_go_at_once_with_no_lane_that_serializes_the_chain():
+def test_two_runs_go_at_once_with_no_lane_that_serializes_the_chain(dagster_home):
     """Runs of different days are independent (SMA_200 history comes from the lake or the raw
     files), so the instance lets two go at once: one per core."""
-    runs = yaml.safe_load((REPO / "dagster.yaml").read_text())["concurrency"]["runs"]
-    assert runs["max_concurrent_runs"] == 2
-    assert not runs.get("tag_concurrency_limits")
+    config = yaml.safe_load((REPO / "dagster.yaml").read_text())
+    assert config["run_queue"]["max_concurrent_runs"] == 2
+    assert not config["run_queue"].get("tag_concurrency_limits")
+    assert "concurrency" not in config, "one place for the run limits"
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:  # the repo's file
+        queue = instance.run_coordinator.get_run_queue_config()
+        assert queue.max_concurrent_runs == 2 and not queue.tag_concurrency_limits
     assert not defs.resolve_job_def("daily_chain").run_tags.get("spymaster/lane")
 
 
@@ -158,3 +162,25 @@ def test_the_combined_file_follows_the_daily_gold_automatically():
     assert second.get_num_requested(key) == 1
     third = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=second.cursor)
     assert third.get_num_requested(key) == 0, "nothing new: no request"
+
+    # While a run still works on days of gold/signals (a backfill), the rebuild waits for it.
+    busy = instance.create_run_for_job(
+        defs.resolve_job_def("daily_chain"),
+        asset_selection=frozenset({dg.AssetKey(["gold", "signals"])}),
+        tags={"dagster/partition": "2025-11-21"},
+    )
+    instance.handle_run_event(
+        busy.run_id,
+        dg.DagsterEvent(dg.DagsterEventType.RUN_START.value, job_name=busy.job_name),
+    )
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(asset_key=dg.AssetKey(["gold", "signals"]), partition="2025-11-20")
+    )
+    waiting = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=third.cursor)
+    assert waiting.get_num_requested(key) == 0, "a run on gold/signals is in progress"
+    instance.handle_run_event(
+        busy.run_id,
+        dg.DagsterEvent(dg.DagsterEventType.RUN_SUCCESS.value, job_name=busy.job_name),
+    )
+    after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=waiting.cursor)
+    assert after.get_num_requested(key) == 1, "rebuilt once the run is over"

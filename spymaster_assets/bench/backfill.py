@@ -86,6 +86,8 @@ class GroupSampler:
         self.pgid = pgid
         self.interval = interval
         self.peaks: dict[int, tuple[str, int]] = {}
+        self.cpu: dict[int, tuple[str, float]] = {}  # pid -> (role, user + system seconds)
+        self.commands: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -99,8 +101,12 @@ class GroupSampler:
                     continue
                 status = Path(f"/proc/{pid}/status").read_text()
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+                stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except (OSError, ProcessLookupError):
                 continue
+            ticks = os.sysconf("SC_CLK_TCK")
+            self.cpu[pid] = (_label(cmdline), (int(stat[11]) + int(stat[12])) / ticks)
+            self.commands[pid] = cmdline[:300]
             hwm = next((int(x.split()[1]) * 1024 for x in status.splitlines()
                         if x.startswith("VmHWM:")), 0)  # fmt: skip
             label = _label(cmdline)
@@ -120,6 +126,12 @@ class GroupSampler:
         self._stop.set()
         self._thread.join()
 
+    def cpu_by_role(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for label, seconds in self.cpu.values():
+            out[label] = round(out.get(label, 0.0) + seconds, 2)
+        return out
+
     def by_role(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for label, peak in self.peaks.values():
@@ -128,7 +140,8 @@ class GroupSampler:
 
 
 def _label(cmdline: str) -> str:
-    if "execute_run" in cmdline or "execute_step" in cmdline:
+    # the code server starts each run in a process of its own (multiprocessing spawn)
+    if "execute_run" in cmdline or "spawn_main" in cmdline or not cmdline.strip():
         return "run worker"
     if "grpc" in cmdline or "code-server" in cmdline or "code_server" in cmdline:
         return "code server"
@@ -140,9 +153,7 @@ def _label(cmdline: str) -> str:
 def _instance_home(home: Path, max_concurrent_runs: int | None) -> None:
     config = yaml.safe_load((REPO / "dagster.yaml").read_text())
     if max_concurrent_runs is not None:
-        config.setdefault("concurrency", {}).setdefault("runs", {})["max_concurrent_runs"] = (
-            max_concurrent_runs
-        )
+        config.setdefault("run_queue", {})["max_concurrent_runs"] = max_concurrent_runs
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").write_text(yaml.safe_dump(config))
 
@@ -199,6 +210,7 @@ class BackfillRun:
     wall_seconds: float  # `spymaster backfill` from submit to the end
     runs: list[dict]
     peak_rss_by_role: dict[str, int]
+    cpu_seconds_by_role: dict[str, float]
     per_partition_checks: int
 
 
@@ -233,7 +245,7 @@ def run_backfill(
         f"  {len(days)} days, {len(runs)} runs, up to {max_concurrent_runs or 'the repo setting'} "
         f"at once: {wall:.0f}s"
     )
-    return BackfillRun(round(wall, 2), runs, rss.by_role(), checks)
+    return BackfillRun(round(wall, 2), runs, rss.by_role(), rss.cpu_by_role(), checks)
 
 
 def _runs_and_checks(home: Path, env: dict, days: list[dt.date]) -> tuple[list[dict], int]:
@@ -301,7 +313,7 @@ def run_backfill_bench(
     say: Callable[[str], None],
 ) -> dict:
     days = backfill_days(k)
-    per_run = days_per_run or max(1, -(-k // 4))  # four runs: both cores busy, two waves
+    per_run = days_per_run or max(1, -(-k // 2))  # two runs: one per core
     say(f"backfill of {k} {profile} days ({days[0]}..{days[-1]}), {per_run} days per run")
     layout = ensure_days(data_dir / "bench" / f"backfill-{profile}", days, profile, seed, say)
     startup = measure_startup(say)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import dagster as dg
 
 from spymaster_assets.defs.kernels import NumbaKernels
-from spymaster_assets.paths import DataLayout, default_data_dir
+from spymaster_assets.paths import DataLayout
 from spymaster_assets.settings import SpymasterConfig
 
 if TYPE_CHECKING:
@@ -121,12 +121,3 @@ def make_resources(data_dir: str | os.PathLike, settings: SpymasterConfig | None
         "lake": lake,
         "io_manager": LakeIOManager(lake=lake),
     }
-
-
-@dg.definitions
-def resources() -> dg.Definitions:
-    # Every run executes in one process: the daily chain is one step per run anyway, and a
-    # process per step would pay the imports and the kernels again.
-    return dg.Definitions(
-        resources=make_resources(default_data_dir()), executor=dg.in_process_executor
-    )

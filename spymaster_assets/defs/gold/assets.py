@@ -108,9 +108,12 @@ def signals(
     kinds={"polars", "parquet"},
     deps=[checks.SIGNALS],
     check_specs=checks.SIGNALS_VECTORIZED_CHECKS,
-    # Rebuilt by the daemon whenever a day of gold/signals is materialized. (eager() would wait
-    # for every partition of the 13-year horizon to exist, so the condition is spelled out.)
-    automation_condition=dg.AutomationCondition.any_deps_updated()
+    # Rebuilt by the daemon once days of gold/signals were materialized and no run or backfill
+    # is still working on gold/signals (a year's backfill rebuilds it once, at the end, not on
+    # every tick). eager() would wait for every partition of the 13-year horizon to exist, so
+    # the condition is spelled out.
+    automation_condition=dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.any_deps_in_progress()
     & ~dg.AutomationCondition.in_progress(),
     metadata={"dagster/column_schema": column_schema("gold/signals"), LAKE_PATH: RESEARCH_FILE},
     description=(
