@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -251,6 +251,24 @@ def bronze_trades(
     )
 
 
+@cache
+def _arrow_schema(names: tuple[str, ...]) -> pa.Schema:
+    """The book table's Arrow schema: only prices may be null (an empty level, a record without
+    a price); every other column is declared required, so its pages carry no null levels (a
+    fifth less encoding work for the largest file of the lake)."""
+    dtypes = {
+        "ts_event": pa.int64(), "ts_recv": pa.int64(), "sequence": pa.int64(),
+        "action": pa.string(), "side": pa.string(), "depth": pa.uint8(),
+        "price": pa.float64(), "size": pa.uint32(), "flags": pa.uint8(),
+    }  # fmt: skip
+    fields = []
+    for name in names:
+        price = name == "price" or "_px_" in name
+        dtype = dtypes.get(name) or (pa.float64() if price else pa.uint32())
+        fields.append(pa.field(name, dtype, nullable=price))
+    return pa.schema(fields)
+
+
 @dataclass
 class BookChunk:
     table: pa.Table
@@ -265,7 +283,7 @@ def mbp10_chunk(
 ) -> BookChunk:
     """The kept rows of one chunk as an Arrow table in the bronze schema's column order, the
     book state counts, and the schema's value rules checked on the raw integers. The columns
-    are gathered into `buffer` (the table may share its memory until it is written)."""
+    are gathered into `buffer` (the table shares its memory: write it before the next chunk)."""
     c = book_columns(records, rows, buffer)
     columns: dict[str, pa.Array] = {
         "ts_event": pa.array(c.ts_event),
@@ -290,7 +308,8 @@ def mbp10_chunk(
             columns[level_field(f"{side}_ct", k)] = pa.array(c.level_ct[2 * k + j])
     problems = {k: v for k, v in c.issues.items() if k not in ("crossed", "locked") and v}
     errors = [f"{name}: {count} rows" for name, count in problems.items()]
-    return BookChunk(pa.table(columns), c.issues["crossed"], c.issues["locked"], errors, c)
+    table = pa.Table.from_pydict(columns, schema=_arrow_schema(tuple(columns)))
+    return BookChunk(table, c.issues["crossed"], c.issues["locked"], errors, c)
 
 
 @dataclass
@@ -340,14 +359,11 @@ def bronze_mbp10(
     in_order = True
     in_gap = False
     repeated = RepeatedRecords()
-    # Parquet encoding runs in a second thread (pyarrow releases the GIL) while the next chunk
-    # is decompressed and gathered: at most one chunk waits, so memory stays bounded.
-    encoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mbp10-parquet")
-    pending: Future | None = None
-    # Two column buffers, used in turn: the table of one chunk may share its buffer's memory
-    # while it is encoded, and the next chunk is gathered into the other one.
-    buffers = [allocate(max(1, chunk_records)) for _ in range(2)]
-    turn = 0
+    # One column buffer for every chunk (fresh memory per chunk would cost as much in page
+    # faults as the gathering), encoded in this thread: a run uses one core, and the daemon runs
+    # two at once (a second encoding thread per run made two runs fight for the cores and
+    # gained nothing for one run alone, measured on the 2-core machines).
+    buffer = allocate(max(1, chunk_records))
     try:
         for chunk in iter_record_chunks(path, trading_day, "mbp-10", chunk_records):
             result.records_read += len(chunk)
@@ -373,8 +389,7 @@ def bronze_mbp10(
             if np.any((np.diff(ts) < 0) | ((np.diff(ts) == 0) & (np.diff(seq) < 0))):
                 in_order = False
             last_key = (int(ts[-1]), int(seq[-1]))
-            books = mbp10_chunk(chunk, rows, buffers[turn])
-            turn = 1 - turn
+            books = mbp10_chunk(chunk, rows, buffer)
             if observe is not None:
                 observe(books.columns)
             result.crossed_books += books.crossed
@@ -383,9 +398,7 @@ def bronze_mbp10(
             if writer is None:
                 result.schema_errors.extend(validate(pl.from_arrow(books.table.slice(0, 1000))))
                 writer = pq.ParquetWriter(out_path, books.table.schema, **MBP10_PARQUET)
-            if pending is not None:
-                pending.result()
-            pending = encoder.submit(writer.write_table, books.table)
+            writer.write_table(books.table)
             result.rows_written += len(rows)
             result.first_ts = (
                 int(ts.min()) if result.first_ts is None else min(result.first_ts, int(ts.min()))
@@ -395,15 +408,14 @@ def bronze_mbp10(
             )
             if progress:
                 progress(result.records_read)
-        if pending is not None:
-            pending.result()
     finally:
-        encoder.shutdown(wait=True)
         if writer is not None:
             writer.close()
     result.duplicates_dropped = repeated.dropped
     if writer is None:
-        pq.write_table(empty_frame(ES_MBP10).to_arrow(), out_path, **MBP10_PARQUET)
+        empty = empty_frame(ES_MBP10).to_arrow()
+        pq.write_table(empty.cast(_arrow_schema(tuple(empty.column_names))), out_path,
+                       **MBP10_PARQUET)  # fmt: skip
     elif not in_order:
         # Rare: ts_event not monotone in file order. Re-sort on disk, stable on file order.
         resorted = scratch_sibling(out_path, "sorted")
