@@ -67,11 +67,22 @@ def test_backfill_over_a_weekend_runs_every_day_through_the_daemon(daemon):
     with instance_at(home) as instance:
         backfills = instance.get_backfills()
         assert len(backfills) == 1 and backfills[0].status.value == "COMPLETED_SUCCESS"
-        # every asset materialized, and every check recorded, for each partition
         graph = defs.resolve_asset_graph()
         daily = [k for k in graph.get_all_asset_keys() if graph.get(k).partitions_def is not None]
         for key in daily:
             assert {str(FRIDAY), str(MONDAY)} <= instance.get_materialized_partitions(key), key
+            # each day of the run has its own materialization: its rows, time, check summary
+            for day in (FRIDAY, MONDAY):
+                (record,) = instance.fetch_materializations(
+                    dg.AssetRecordsFilter(asset_key=key, asset_partitions=[str(day)]), limit=1
+                ).records
+                meta = record.asset_materialization.metadata
+                assert "seconds" in meta, key
+                if graph.get(key).metadata.get("dagster/column_schema"):
+                    assert meta["path"].value.endswith(f"{day}.parquet"), key
+                    assert meta["dagster/row_count"].value >= 0, key
+                checks = [c.name for c in graph.get(key).check_keys]
+                assert all(f"check/{name}" in meta for name in checks), key
         # every check has a recorded result for each partition (backfill runs keep the partition)
         for check in graph.asset_check_keys:
             if graph.get(check.asset_key).partitions_def is None:

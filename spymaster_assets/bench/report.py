@@ -211,12 +211,17 @@ def where_the_time_goes(report: dict) -> list[str]:
         f"- The three bronze assets (decode, contract and F_LAST filtering, book checks on the raw "
         f"integers, parquet) take {bronze:.2f}s of the {chain:.2f}s, "
         f"{bronze / floor['seconds']:.1f}x the floor on its own: decompression runs at the "
-        "floor, the rest is gathering the kept rows into columns and encoding parquet.",
+        "floor, the rest is gathering the kept rows into columns and encoding parquet. "
+        "bronze/es_mbp10 also carries silver/barrier_physics: the barrier is computed from the "
+        "book while it streams by, so barrier_physics itself only collects the result.",
         "- The slowest later assets: "
         + ", ".join(f"{k} {v:.2f}s" for v, k in others)
-        + f". Dagster's own work between steps (events, check results, partition lookups) is "
-        f"the remaining {max(bookkeeping, 0):.2f}s, and every step pays a few tens of "
-        "milliseconds of it as well.",
+        + f". The daily chain's own work (events, check results, the day's bookkeeping) is "
+        f"the remaining {max(bookkeeping, 0):.2f}s.",
+        "- Runs use one thread each (SPYMASTER_THREADS_PER_RUN, spymaster_assets/threads.py): "
+        "the daemon runs two at once on the two cores. A run alone with two threads (polars' "
+        "pool, the book encoded in the background) finishes a day sooner; two runs at once "
+        "do not.",
     ]
 
 

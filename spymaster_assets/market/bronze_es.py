@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -346,11 +347,14 @@ def bronze_mbp10(
     validate: Callable[[pl.DataFrame], list[str]],
     progress: Callable[[int], None] | None = None,
     observe: Callable[[BookColumns], None] | None = None,
+    background_encode: bool = False,
 ) -> Mbp10Result:
     """Stream the day's MBP-10 file into `out_path` (parquet): chosen contract, F_LAST, window.
 
     `observe`, when given, sees the columns of every chunk of kept books as they are written
-    (in file order; `result.resorted` says whether the file had to be re-sorted after)."""
+    (in file order; `result.resorted` says whether the file had to be re-sorted after).
+    `background_encode` encodes parquet in a second thread while the next chunk is decoded:
+    faster for a run alone on the machine, no faster when runs share the cores."""
     open_dbn(path, "mbp-10", trading_day)  # metadata: dataset, schema, date
     result = Mbp10Result()
     writer: pq.ParquetWriter | None = None
@@ -359,11 +363,14 @@ def bronze_mbp10(
     in_order = True
     in_gap = False
     repeated = RepeatedRecords()
-    # One column buffer for every chunk (fresh memory per chunk would cost as much in page
-    # faults as the gathering), encoded in this thread: a run uses one core, and the daemon runs
-    # two at once (a second encoding thread per run made two runs fight for the cores and
-    # gained nothing for one run alone, measured on the 2-core machines).
-    buffer = allocate(max(1, chunk_records))
+    # Reused column buffers (fresh memory per chunk would cost as much in page faults as the
+    # gathering). Encoded in this thread by default: a run uses one core, and the daemon runs
+    # two at once. In the background, a chunk's table shares its buffer while it is encoded,
+    # so two buffers take turns.
+    encoder = ThreadPoolExecutor(max_workers=1) if background_encode else None
+    pending: Future | None = None
+    buffers = [allocate(max(1, chunk_records)) for _ in range(2 if background_encode else 1)]
+    turn = 0
     try:
         for chunk in iter_record_chunks(path, trading_day, "mbp-10", chunk_records):
             result.records_read += len(chunk)
@@ -389,7 +396,8 @@ def bronze_mbp10(
             if np.any((np.diff(ts) < 0) | ((np.diff(ts) == 0) & (np.diff(seq) < 0))):
                 in_order = False
             last_key = (int(ts[-1]), int(seq[-1]))
-            books = mbp10_chunk(chunk, rows, buffer)
+            books = mbp10_chunk(chunk, rows, buffers[turn])
+            turn = (turn + 1) % len(buffers)
             if observe is not None:
                 observe(books.columns)
             result.crossed_books += books.crossed
@@ -398,7 +406,12 @@ def bronze_mbp10(
             if writer is None:
                 result.schema_errors.extend(validate(pl.from_arrow(books.table.slice(0, 1000))))
                 writer = pq.ParquetWriter(out_path, books.table.schema, **MBP10_PARQUET)
-            writer.write_table(books.table)
+            if pending is not None:
+                pending.result()
+            if encoder is None:
+                writer.write_table(books.table)
+            else:
+                pending = encoder.submit(writer.write_table, books.table)
             result.rows_written += len(rows)
             result.first_ts = (
                 int(ts.min()) if result.first_ts is None else min(result.first_ts, int(ts.min()))
@@ -408,7 +421,11 @@ def bronze_mbp10(
             )
             if progress:
                 progress(result.records_read)
+        if pending is not None:
+            pending.result()
     finally:
+        if encoder is not None:
+            encoder.shutdown(wait=True)
         if writer is not None:
             writer.close()
     result.duplicates_dropped = repeated.dropped

@@ -132,6 +132,7 @@ def es_mbp10(day: Day, es_trades: pl.LazyFrame) -> DayOutput:
     from spymaster_assets.market.bronze_es import bronze_mbp10
     from spymaster_assets.schemas import bronze as schemas
     from spymaster_assets.schemas.columns import schema_errors
+    from spymaster_assets.threads import threads_per_run
 
     settings = day.settings
     front = es_trades.select("instrument_id", "es_contract").head(1).collect()
@@ -168,6 +169,7 @@ def es_mbp10(day: Day, es_trades: pl.LazyFrame) -> DayOutput:
             lambda frame: schema_errors(schemas.ES_MBP10, frame),
             progress,
             observe if day.watchers else None,
+            background_encode=threads_per_run() > 1,
         )
     except BaseException:
         staging.unlink(missing_ok=True)
