@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+
+from spymaster_assets.processes import process_group
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -42,26 +43,8 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running(command: list[str], env: dict, log: Path) -> Iterator[subprocess.Popen]:
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            command,
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, ended below
-        )
-        try:
-            yield proc
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=30)
+    with process_group(command, env, log, REPO) as proc:
+        yield proc
 
 
 def wait_until(what: str, ready: Callable[[], object], timeout: float, log: Path | None = None):

@@ -17,7 +17,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from pathlib import Path
 import yaml
 
 from spymaster_assets.paths import DataLayout
+from spymaster_assets.processes import process_group
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -164,28 +164,10 @@ def running_daemon(home: Path, env: dict) -> Iterator[subprocess.Popen]:
     # Create the instance's storage first: two processes creating it at once race on it.
     init = "import dagster as dg; dg.DagsterInstance.get().get_runs(limit=1)"
     subprocess.run([sys.executable, "-c", init], env=env, check=True)
-    log = open(home / "daemon.log", "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(
-        [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
+    command = [str(BIN / "dagster-daemon"), "run", "-w", "workspace.yaml"]
+    with process_group(command, env, home / "daemon.log", REPO) as proc:
         _wait_for_heartbeat(home, env, proc)
         yield proc
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
-        log.close()
 
 
 def _wait_for_heartbeat(home: Path, env: dict, proc: subprocess.Popen) -> None:
@@ -208,6 +190,9 @@ def _wait_for_heartbeat(home: Path, env: dict, proc: subprocess.Popen) -> None:
 @dataclass
 class BackfillRun:
     wall_seconds: float  # `spymaster backfill` from submit to the end
+    # from the first run's start to the last run's end: the work, without the daemon's fixed
+    # latency (its backfill loop looks every 30 s: to start the runs, then to close the backfill)
+    work_seconds: float
     runs: list[dict]
     peak_rss_by_role: dict[str, int]
     cpu_seconds_by_role: dict[str, float]
@@ -245,7 +230,10 @@ def run_backfill(
         f"  {len(days)} days, {len(runs)} runs, up to {max_concurrent_runs or 'the repo setting'} "
         f"at once: {wall:.0f}s"
     )
-    return BackfillRun(round(wall, 2), runs, rss.by_role(), rss.cpu_by_role(), checks)
+    work = max(r["end"] for r in runs) - min(r["start"] for r in runs)
+    return BackfillRun(
+        round(wall, 2), round(work, 2), runs, rss.by_role(), rss.cpu_by_role(), checks
+    )
 
 
 def _runs_and_checks(home: Path, env: dict, days: list[dt.date]) -> tuple[list[dict], int]:
@@ -261,8 +249,10 @@ instance = dg.DagsterInstance.get()
 runs = []
 for record in instance.get_run_records():
     run = record.dagster_run
-    runs.append({"days": run_days(run), "status": run.status.value,
-                 "seconds": (record.end_time or 0) - (record.start_time or 0)})
+    if record.start_time is None or record.end_time is None:
+        continue
+    runs.append({"days": run_days(run), "status": run.status.value, "start": record.start_time,
+                 "end": record.end_time, "seconds": record.end_time - record.start_time})
 graph = defs.resolve_asset_graph()
 checked = 0
 for key in graph.asset_check_keys:
@@ -281,7 +271,7 @@ print(json.dumps({"runs": runs, "checks": checked}))
     return out["runs"], out["checks"]
 
 
-def measure_startup(say: Callable[[str], None], repeats: int = 3) -> dict:
+def measure_startup(say: Callable[[str], None], repeats: int = 5) -> dict:
     """Loading the code location (definitions and repository, as every Dagster process does)
     against `import dagster`, best of `repeats` fresh processes each, the load cache warm."""
     load = (
@@ -290,16 +280,15 @@ def measure_startup(say: Callable[[str], None], repeats: int = 3) -> dict:
     )
     subprocess.run([sys.executable, "-c", load], check=True, cwd=REPO)  # fills the load cache
 
-    def best(code: str) -> float:
-        runs = []
-        for _ in range(repeats):
-            started = time.perf_counter()
-            subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
-            runs.append(time.perf_counter() - started)
-        return min(runs)
+    def once(code: str) -> float:
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
+        return time.perf_counter() - started
 
-    dagster = best("import dagster")
-    location = best(load)
+    # interleaved, so a slow spell of the machine weighs on both alike; best of each
+    times = [(once("import dagster"), once(load)) for _ in range(repeats)]
+    dagster = min(t[0] for t in times)
+    location = min(t[1] for t in times)
     say(f"  import dagster {dagster:.2f}s, load the code location {location:.2f}s")
     return {"import_dagster_seconds": round(dagster, 3), "load_seconds": round(location, 3)}
 
