@@ -184,3 +184,40 @@ def test_the_combined_file_follows_the_daily_gold_automatically():
     )
     after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=waiting.cursor)
     assert after.get_num_requested(key) == 1, "rebuilt once the run is over"
+
+
+def test_a_day_landing_while_the_combined_file_is_rebuilt_is_not_lost():
+    """A day of gold/signals materialized after the rebuild read the days, before the next tick."""
+    key = dg.AssetKey(["gold", "signals_vectorized"])
+    signals = dg.AssetKey(["gold", "signals"])
+    instance = dg.DagsterInstance.ephemeral()
+    first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    instance.report_runless_asset_event(dg.AssetMaterialization(signals, partition="2025-11-20"))
+    requested = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
+    assert requested.get_num_requested(key) == 1
+
+    # The requested rebuild ends, then another run materializes a day: both before the next tick.
+    instance.report_runless_asset_event(dg.AssetMaterialization(key))
+    instance.report_runless_asset_event(dg.AssetMaterialization(signals, partition="2025-11-21"))
+    again = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=requested.cursor)
+    assert again.get_num_requested(key) == 1, "the new day is in no combined file yet"
+    settled = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=again.cursor)
+    assert settled.get_num_requested(key) == 0
+
+
+def test_a_failed_rebuild_is_not_retried_until_a_day_changes():
+    key = dg.AssetKey(["gold", "signals_vectorized"])
+    signals = dg.AssetKey(["gold", "signals"])
+    instance = dg.DagsterInstance.ephemeral()
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance)
+    instance.report_runless_asset_event(dg.AssetMaterialization(signals, partition="2025-11-20"))
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+    assert tick.get_num_requested(key) == 1
+    # The rebuild failed: nothing materialized. No request tick after tick...
+    for _ in range(3):
+        tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+        assert tick.get_num_requested(key) == 0
+    # ...until a day changes.
+    instance.report_runless_asset_event(dg.AssetMaterialization(signals, partition="2025-11-21"))
+    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
+    assert tick.get_num_requested(key) == 1

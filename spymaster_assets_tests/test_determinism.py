@@ -72,6 +72,38 @@ def test_the_same_bytes_with_one_thread_or_more_per_run(sample_root, tmp_path, m
     assert lake_digests(roots["1"]) == lake_digests(roots["2"])
 
 
+def test_a_day_written_while_the_combined_file_is_read_is_in_it(sample_root, tmp_path, monkeypatch):
+    """Another run writes a day of gold/signals while the combined file reads the days."""
+    root = tmp_path / "data"
+    shutil.copytree(sample_root / "raw", root / "raw")
+    materialize(root, SpymasterConfig())
+    day_dir = root / "lake" / "gold" / "signals"
+    [written] = day_dir.glob("*.parquet")
+    next_day = SAMPLE_DAY + dt.timedelta(days=1)
+    late = pl.read_parquet(written).with_columns(  # the same signals a day later
+        pl.lit(next_day).alias("date"),
+        pl.col("ts_ns") + 86_400 * 10**9,
+        ("ffffffff" + pl.col("event_id").str.slice(8)).alias("event_id"),
+    )
+    read_parquet = pl.read_parquet
+
+    def read_while_another_run_writes(path, *args, **kwargs):
+        frame = read_parquet(path, *args, **kwargs)
+        if Path(path).parent == day_dir and not (day_dir / f"{next_day}.parquet").exists():
+            late.write_parquet(day_dir / f"{next_day}.parquet")
+        return frame
+
+    monkeypatch.setattr(pl, "read_parquet", read_while_another_run_writes)
+    result = dg.materialize(
+        list(defs.assets),
+        selection=[dg.AssetKey(["gold", "signals_vectorized"])],
+        resources=make_resources(root, SpymasterConfig()),
+    )
+    assert result.success
+    combined = read_parquet(root / "lake" / "gold" / "research" / "signals_vectorized.parquet")
+    assert sorted(combined["date"].unique().to_list()) == [SAMPLE_DAY, next_day]
+
+
 @pytest.mark.parametrize("chunk_records", [997, 1_000_000])
 def test_the_same_data_whatever_the_mbp10_chunk_size(sample_root, tmp_path, chunk_records):
     roots = {}

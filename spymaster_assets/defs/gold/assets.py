@@ -102,6 +102,18 @@ def signals(
     )
 
 
+# A day of gold/signals materialized after both the last request of the combined file and its
+# last materialization. Two `since` with one plain condition each side, not any_deps_updated()
+# .since_last_handled(): both are built from `and`/`or`, which drop the event timestamps, so a
+# day landing between the rebuild's end and the next tick lost to the rebuild's own update and
+# stayed out of the file. With timestamps on both sides, the later event wins. A failed rebuild
+# is not retried until a day changes.
+_DAY_UPDATED = dg.AutomationCondition.any_deps_match(dg.AutomationCondition.newly_updated())
+_COMBINED_FILE_IS_BEHIND = _DAY_UPDATED.since(
+    dg.AutomationCondition.newly_requested()
+) & _DAY_UPDATED.since(dg.AutomationCondition.newly_updated())
+
+
 @dg.asset(
     key=checks.SIGNALS_VECTORIZED,
     group_name="gold",
@@ -111,8 +123,8 @@ def signals(
     # Rebuilt by the daemon once days of gold/signals were materialized and no run or backfill
     # is still working on gold/signals (a year's backfill rebuilds it once, at the end, not on
     # every tick). eager() would wait for every partition of the 13-year horizon to exist, so
-    # the condition is spelled out.
-    automation_condition=dg.AutomationCondition.any_deps_updated().since_last_handled()
+    # the condition is spelled out: see _COMBINED_FILE_IS_BEHIND.
+    automation_condition=_COMBINED_FILE_IS_BEHIND
     & ~dg.AutomationCondition.any_deps_in_progress()
     & ~dg.AutomationCondition.in_progress(),
     metadata={"dagster/column_schema": column_schema("gold/signals"), LAKE_PATH: RESEARCH_FILE},
@@ -132,13 +144,26 @@ def signals_vectorized(settings: SpymasterConfig, lake: LakeResource):
     final = lake.asset_path(checks.SIGNALS_VECTORIZED, None, RESEARCH_FILE)
     # Runs of different days finish at any time and each rebuilds this file: reading the days
     # and replacing the file happen under one lock, so the last rebuild holds every day.
+    day_dir = lake.layout.lake_dir("gold", "signals")
+
+    def day_files() -> dict:
+        return {
+            f: (f.stat().st_mtime_ns, f.stat().st_size) for f in sorted(day_dir.glob("*.parquet"))
+        }
+
     with exclusive_lock(final):
-        files = sorted(lake.layout.lake_dir("gold", "signals").glob("*.parquet"))
-        frames = [pl.read_parquet(f) for f in files]
-        frame = pl.concat(frames) if frames else pl.DataFrame(schema=SIGNAL_COLUMNS)
-        frame = frame.sort("ts_ns", "level_price", maintain_order=True)
-        with atomic_path(final) as tmp:
-            frame.write_parquet(tmp, **PARQUET_WRITE)
+        # A run of other days may write while this one reads: read again until the days stand
+        # still, so a day written during the rebuild is in the file (not only in the next one).
+        for _ in range(5):
+            read = day_files()
+            files = list(read)
+            frames = [pl.read_parquet(f) for f in files]
+            frame = pl.concat(frames) if frames else pl.DataFrame(schema=SIGNAL_COLUMNS)
+            frame = frame.sort("ts_ns", "level_price", maintain_order=True)
+            with atomic_path(final) as tmp:
+                frame.write_parquet(tmp, **PARQUET_WRITE)
+            if day_files() == read:
+                break
     report = _validate(frame, settings, None)
     days = frame["date"].n_unique() if frame.height else 0
     combined = [] if days == len(files) else [f"{len(files)} day files but {days} days combined"]
