@@ -186,38 +186,48 @@ def test_the_combined_file_follows_the_daily_gold_automatically():
     assert after.get_num_requested(key) == 1, "rebuilt once the run is over"
 
 
+COMBINED_KEY = dg.AssetKey(["gold", "signals_vectorized"])
+SIGNALS_KEY = dg.AssetKey(["gold", "signals"])
+
+
+class Ticks:
+    """The automation sensor's evaluations, tick after tick, on an ephemeral instance."""
+
+    def __init__(self):
+        self.instance = dg.DagsterInstance.ephemeral()
+        self.cursor = None
+        self()
+
+    def __call__(self) -> int:
+        """One tick: how many rebuilds of the combined file it requests."""
+        result = dg.evaluate_automation_conditions(
+            defs=defs, instance=self.instance, cursor=self.cursor
+        )
+        self.cursor = result.cursor
+        return result.get_num_requested(COMBINED_KEY)
+
+    def materialized(self, key: dg.AssetKey, partition: str | None = None) -> None:
+        self.instance.report_runless_asset_event(dg.AssetMaterialization(key, partition=partition))
+
+
 def test_a_day_landing_while_the_combined_file_is_rebuilt_is_not_lost():
     """A day of gold/signals materialized after the rebuild read the days, before the next tick."""
-    key = dg.AssetKey(["gold", "signals_vectorized"])
-    signals = dg.AssetKey(["gold", "signals"])
-    instance = dg.DagsterInstance.ephemeral()
-    first = dg.evaluate_automation_conditions(defs=defs, instance=instance)
-    instance.report_runless_asset_event(dg.AssetMaterialization(signals, partition="2025-11-20"))
-    requested = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=first.cursor)
-    assert requested.get_num_requested(key) == 1
-
+    tick = Ticks()
+    tick.materialized(SIGNALS_KEY, "2025-11-20")
+    assert tick() == 1
     # The requested rebuild ends, then another run materializes a day: both before the next tick.
-    instance.report_runless_asset_event(dg.AssetMaterialization(key))
-    instance.report_runless_asset_event(dg.AssetMaterialization(signals, partition="2025-11-21"))
-    again = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=requested.cursor)
-    assert again.get_num_requested(key) == 1, "the new day is in no combined file yet"
-    settled = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=again.cursor)
-    assert settled.get_num_requested(key) == 0
+    tick.materialized(COMBINED_KEY)
+    tick.materialized(SIGNALS_KEY, "2025-11-21")
+    assert tick() == 1, "the new day is in no combined file yet"
+    assert tick() == 0
 
 
 def test_a_failed_rebuild_is_not_retried_until_a_day_changes():
-    key = dg.AssetKey(["gold", "signals_vectorized"])
-    signals = dg.AssetKey(["gold", "signals"])
-    instance = dg.DagsterInstance.ephemeral()
-    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance)
-    instance.report_runless_asset_event(dg.AssetMaterialization(signals, partition="2025-11-20"))
-    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
-    assert tick.get_num_requested(key) == 1
+    tick = Ticks()
+    tick.materialized(SIGNALS_KEY, "2025-11-20")
+    assert tick() == 1
     # The rebuild failed: nothing materialized. No request tick after tick...
-    for _ in range(3):
-        tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
-        assert tick.get_num_requested(key) == 0
+    assert [tick() for _ in range(3)] == [0, 0, 0]
     # ...until a day changes.
-    instance.report_runless_asset_event(dg.AssetMaterialization(signals, partition="2025-11-21"))
-    tick = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=tick.cursor)
-    assert tick.get_num_requested(key) == 1
+    tick.materialized(SIGNALS_KEY, "2025-11-21")
+    assert tick() == 1
