@@ -75,3 +75,14 @@ def test_a_current_day_is_recorded_again_and_a_changed_raw_file_rebuilds_what_it
     assert forced.returncode == 0 and f"{SAMPLE_DAY} ok" in forced.stdout
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         assert "reused_from_run" not in latest(instance, BRONZE_TRADES).metadata
+
+    # A lake file replaced behind the manifest's back (a build cut short before the day's
+    # manifest was saved): its asset is built again, even at the same size.
+    trades_file = DataLayout(one_day).lake_path("bronze", "es_trades", str(SAMPLE_DAY))
+    later = trades_file.stat().st_mtime_ns + 10**9
+    os.utime(trades_file, ns=(later, later))
+    fourth = spymaster(*args, home=dagster_home)
+    assert fourth.returncode == 0, fourth.stderr[-2000:]
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        assert "reused_from_run" not in latest(instance, BRONZE_TRADES).metadata
+        assert "reused_from_run" in latest(instance, OPTION_TRADES).metadata

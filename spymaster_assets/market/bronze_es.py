@@ -38,7 +38,6 @@ from spymaster_assets.market.trading_calendar import SessionWindows
 from spymaster_assets.schemas.bronze import ES_MBP10
 from spymaster_assets.schemas.columns import empty_frame
 
-PARQUET_OPTIONS = {"compression": "zstd", "compression_level": 3, "write_statistics": True}
 # The book is the one large table: fast lz4 pages, dictionaries only for the two code columns,
 # statistics on the time columns so readers skip row groups outside their time windows (one row
 # group per decoded chunk).

@@ -6,8 +6,8 @@ read, down to the raw files' sizes and times), the materialization recorded then
 results. A run that reaches an asset whose version is unchanged and whose file is still in the
 lake records that materialization and those check results again for its partition instead of
 computing the same bytes a second time: the raw-files sensor, a backfill and a manual
-materialization can then overlap without doing a day twice. The chain writes it under the day's
-lock, whole (temporary file, then rename).
+materialization can then overlap without doing a day twice. The chain writes it once per day
+under the day's lock, whole (temporary file, then rename).
 """
 
 from __future__ import annotations
@@ -22,12 +22,22 @@ from dagster._serdes import deserialize_value, serialize_value
 from spymaster_assets.market.atomic import atomic_path
 
 
+def file_identity(path: Path) -> list[int] | None:
+    """Size and modification time: a file replaced since (by a build the manifest never heard
+    of, e.g. one cut short) does not pass for the recorded one."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns]
+
+
 @dataclass
 class Built:
     data_version: str
     materialization: dg.AssetMaterialization
     checks: list[dg.AssetCheckEvaluation]
-    files: dict[str, int]  # path -> bytes, as written
+    files: dict[str, list[int]]  # path -> [bytes, mtime_ns], as written
     run_id: str
 
 
@@ -50,9 +60,8 @@ class DayManifest:
         if not entry or entry.get("data_version") != data_version:
             return None
         files = entry.get("files", {})
-        for name, size in files.items():
-            file = Path(name)
-            if not file.is_file() or file.stat().st_size != size:
+        for name, identity in files.items():
+            if file_identity(Path(name)) != identity:
                 return None
         try:
             materialization = deserialize_value(entry["materialization"], dg.AssetMaterialization)

@@ -34,7 +34,7 @@ from dagster._core.definitions.data_version import (
 )
 
 from spymaster_assets.defs import check_helpers as ch
-from spymaster_assets.defs.chain.manifest import Built, DayManifest
+from spymaster_assets.defs.chain.manifest import Built, DayManifest, file_identity
 from spymaster_assets.defs.daily import BarHistory, DailyAsset, Day, DayOutput
 from spymaster_assets.defs.kernels import NumbaKernels
 from spymaster_assets.defs.resources import LakeResource, write_parquet
@@ -275,14 +275,14 @@ class ChainRun:
         seconds = time.perf_counter() - started
         state.data_versions[asset.key] = version
         stored = {}
-        files = {str(f): f.stat().st_size for f in out.files}
+        files = {str(f): file_identity(f) for f in out.files}
         if out.frame is not None or out.staged is not None:
             stored = {
                 "path": dg.MetadataValue.path(str(path)),
                 "dagster/row_count": rows,
                 "bytes": path.stat().st_size,
             }
-            files[str(path)] = path.stat().st_size
+            files[str(path)] = file_identity(path)
         materialization = dg.AssetMaterialization(
             asset_key=asset.key,
             partition=state.day.isoformat(),
@@ -310,7 +310,6 @@ class ChainRun:
         ]
         built = Built(version, materialization, evaluations, files, self.context.run.run_id)
         state.manifest.record(asset.name, built)
-        state.manifest.save()
         yield materialization
         yield from self._evaluations(asset, built, state)
 
@@ -354,6 +353,32 @@ class ChainRun:
 
     # -- the range --------------------------------------------------------------------------
 
+    def _run_assets(self, context: Day, state: DayState) -> Iterator:
+        """The selected assets of one day, in dependency order (a failure stops its dependants)."""
+        day = state.day
+        for asset in self.assets:
+            upstream_failed = [k for k in asset.upstream if k in state.failed]
+            if upstream_failed:
+                state.failed[asset.key] = f"not run: {upstream_failed[0].to_user_string()} failed"
+                continue
+            reused = state.reused
+            try:
+                context.watchers = self._watchers(asset, context)
+                yield from self._run_asset(asset, context, state)
+                if state.reused > reused:  # recorded again, not streamed: nothing observed
+                    self._drop_watchers(asset, context)
+            except Exception as exc:
+                self._drop_watchers(asset, context)
+                message = failure_message(exc)
+                state.failed[asset.key] = message
+                self.context.log.error(
+                    f"{day} {asset.name} failed: {message}\n{traceback.format_exc()}"
+                )
+                continue
+            context.watchers = []
+            if asset.key in state.failed:  # a blocking check
+                self.context.log.error(f"{day} {asset.name}: {state.failed[asset.key]}")
+
     def run_day(self, day: dt.date) -> Iterator:
         from spymaster_assets.market.atomic import lock_file
 
@@ -366,30 +391,12 @@ class ChainRun:
         with lock_file(lake / "_days" / f"{day}.lock"):
             state = DayState(day, DayManifest.load(lake / "_days" / f"{day}.json"))
             context.frames = state.frames
-            for asset in self.assets:
-                upstream_failed = [k for k in asset.upstream if k in state.failed]
-                if upstream_failed:
-                    state.failed[asset.key] = (
-                        f"not run: {upstream_failed[0].to_user_string()} failed"
-                    )
-                    continue
-                reused = state.reused
-                try:
-                    context.watchers = self._watchers(asset, context)
-                    yield from self._run_asset(asset, context, state)
-                    if state.reused > reused:  # recorded again, not streamed: nothing observed
-                        self._drop_watchers(asset, context)
-                except Exception as exc:
-                    self._drop_watchers(asset, context)
-                    message = failure_message(exc)
-                    state.failed[asset.key] = message
-                    self.context.log.error(
-                        f"{day} {asset.name} failed: {message}\n{traceback.format_exc()}"
-                    )
-                    continue
-                context.watchers = []
-                if asset.key in state.failed:  # a blocking check
-                    self.context.log.error(f"{day} {asset.name}: {state.failed[asset.key]}")
+            try:
+                yield from self._run_assets(context, state)
+            finally:
+                # Once per day, whole, before the lock goes (the next run of the day reads it);
+                # a day cut short keeps what it recorded so far.
+                state.manifest.save()
         for key, message in state.failed.items():
             if not message.startswith("not run:"):
                 self.failures.append(DayFailure(day, key.to_user_string(), message))
