@@ -18,6 +18,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from spymaster_assets.bench.backfill import _runs_and_checks
+from spymaster_assets.bench.report import runs_by_launcher
 from spymaster_assets.definitions import defs
 from spymaster_assets.paths import DataLayout
 from spymaster_assets.sample.generator import generate_day
@@ -108,6 +110,16 @@ def test_backfill_over_a_weekend_runs_every_day_through_the_daemon(daemon):
                 if "reused_from_run" not in r.asset_materialization.metadata
             )
             assert built == {str(FRIDAY): 1, str(MONDAY): 1}, (key, built)
+    # The benchmark tells who built the days and who recorded them again, from the same records.
+    runs, _ = _runs_and_checks(home, env, [FRIDAY, MONDAY])
+    daily_runs = [r for r in runs if r["days"]]
+    assert {r["by"] for r in daily_runs} == {"sensor", "backfill"}
+    built_days = sum(r["materializations"] - r["recorded_again"] for r in daily_runs)
+    days_done = {d for r in daily_runs for d in r["days"]}  # the sensor's may include Tuesday
+    assert built_days == len(daily) * len(days_done), "every asset-day built once, by one run"
+    summary = runs_by_launcher(runs)
+    assert "raw_files_sensor" in summary and "backfill" in summary
+    assert sum(int(n) for n in re.findall(r"(\d+) asset-days built", summary)) == built_days
 
 
 def test_a_failing_partition_fails_the_backfill_with_its_error(daemon):

@@ -251,8 +251,13 @@ for record in instance.get_run_records():
     run = record.dagster_run
     if record.start_time is None or record.end_time is None:
         continue
+    mats = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+    reused = sum("reused_from_run" in e.asset_materialization.metadata for e in mats)
+    by = ("sensor" if "dagster/sensor_name" in run.tags
+          else "backfill" if "dagster/backfill" in run.tags else "other")
     runs.append({"days": run_days(run), "status": run.status.value, "start": record.start_time,
-                 "end": record.end_time, "seconds": record.end_time - record.start_time})
+                 "end": record.end_time, "seconds": record.end_time - record.start_time,
+                 "by": by, "materializations": len(mats), "recorded_again": reused})
 graph = defs.resolve_asset_graph()
 checked = 0
 for key in graph.asset_check_keys:

@@ -180,6 +180,9 @@ def backfill_section(report: dict) -> list[str]:
             f"{f['k'] / work * 3600:.0f} | {per_day:.2f} | {per_day / one_day:.2f}x | "
             f"{per_day / floor:.1f}x | {len(run['runs'])} |"
         )
+    lines += ["", "Who did the work (the sensor is on, as under `make ui`):", ""]
+    for label, key in (("two at once", "two_at_once"), ("one at a time", "one_at_a_time")):
+        lines.append(f"- {label}: {runs_by_launcher(backfill[key]['runs'])}")
     lines += ["", "Peak RSS and CPU time of each kind of process (all of its processes):", ""]
     for label, key in (("two at once", "two_at_once"), ("one at a time", "one_at_a_time")):
         roles = backfill[key]["peak_rss_by_role"]
@@ -197,6 +200,27 @@ def backfill_section(report: dict) -> list[str]:
         f"{start['load_seconds']:.2f}s (best of 5 each, interleaved).",
     ]
     return lines
+
+
+def runs_by_launcher(runs: list[dict]) -> str:
+    """Per launcher (the raw-files sensor, the backfill): runs, days, and how many asset-days
+    they built or recorded again (current days, built by an earlier run)."""
+    parts = []
+    for by in ("sensor", "backfill", "other"):
+        mine = [r for r in runs if r.get("by", "other") == by]
+        if not mine:
+            continue
+        days = sum(len(r["days"]) for r in mine)
+        seconds = sum(r["seconds"] for r in mine)
+        again = sum(r.get("recorded_again", 0) for r in mine)
+        built = sum(r.get("materializations", 0) for r in mine) - again
+        name = {"sensor": "raw_files_sensor", "other": "other runs"}.get(by, by)
+        per_day = f" ({seconds / days:.2f} s per day)" if days else ""
+        parts.append(
+            f"{name} {len(mine)} runs over {days} days, {seconds:.1f} s of run time{per_day}: "
+            f"{built} asset-days built, {again} recorded again"
+        )
+    return "; ".join(parts) or "no runs"
 
 
 def _gib(n: int) -> str:
