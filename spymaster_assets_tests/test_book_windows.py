@@ -172,17 +172,18 @@ def gathered(books: pl.DataFrame):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.integers(0, 2**31), st.integers(1, 400))
-def test_barrier_from_the_stream_equals_barrier_from_the_file(seed, chunk):
+@given(st.integers(0, 2**31), st.integers(1, 400), st.sampled_from([1, 7, 1 << 16]))
+def test_barrier_from_the_stream_equals_barrier_from_the_file(seed, chunk, capacity):
     """bronze/es_mbp10 feeds barrier physics chunk by chunk while it writes the book: windows
-    that straddle chunks, windows with no book, chunks with no window, the same frame."""
+    that straddle chunks, windows with no book, chunks with no window, the same frame; with
+    room for few books the kept books are moved to the front and the arrays grow."""
     books, trades, touches, rng = random_session(seed)
     params = BarrierParams(
         int(rng.integers(5, 90)) * S, int(rng.integers(5, 200)) * S, 8,
         float(rng.integers(10, 200)), 0.3, 1.5, 0.2, 1e6,
     )  # fmt: skip
     whole = barrier_physics(touches, books, trades, params, 10.0, 0.25)
-    capture = WindowCapture(touches, trades, params, 10.0, 0.25)
+    capture = WindowCapture(touches, trades, params, 10.0, 0.25, capacity)
     ts, px, null, sz, depth = gathered(books)
     for lo in range(0, len(ts), chunk):
         part = slice(lo, lo + chunk)

@@ -233,7 +233,11 @@ class BookArrays:
 
     def head(self, n: int) -> BookArrays:
         """The first n books (views, no copy)."""
-        return BookArrays(*(getattr(self, f)[:n] for f in BOOK_FIELDS))
+        return self.rows(0, n)
+
+    def rows(self, start: int, end: int) -> BookArrays:
+        """Books start..end-1 (views, no copy)."""
+        return BookArrays(*(getattr(self, f)[start:end] for f in BOOK_FIELDS))
 
 
 @dataclass

@@ -36,6 +36,10 @@ LEVEL_COLUMNS = [
     for side in ("bid", "ask")
     for kind in ("px", "sz")
 ]
+# The window-book arrays of the last finished capture, kept for the next day of the run: a
+# busy day holds about a million books at once, and fresh arrays of that size cost as much in
+# page faults as the capture itself.
+_spare_window_books: list[BookArrays] = []
 BATCH_ROWS = 400_000  # window books converted per scan: bounds the float64 frame in memory
 
 
@@ -189,6 +193,8 @@ class WindowCapture:
         params: BarrierParams,
         es_spy_ratio: float,
         tick: float,
+        capacity: int | None = None,  # books kept at first (grows as needed); None: the
+        # previous capture's arrays, or 65,536 books
     ):
         self._tick = tick
         self._lookback = params.lookback_ns
@@ -198,7 +204,14 @@ class WindowCapture:
         self._acc = BarrierAccumulator(touches, trades, params, es_spy_ratio, tick)
         self._depths = np.zeros((3, 1 << 18), np.int64)  # ts, bid, ask of the books kept
         self._kept = 0
-        self._window_books = BookArrays.allocate(1 << 16)
+        if capacity is None and _spare_window_books:
+            self._window_books = _spare_window_books.pop()
+        else:
+            self._window_books = BookArrays.allocate(max(1, capacity or 1 << 16))
+        # Kept books are rows [_first, _held) of _window_books: a finished window only moves
+        # _first on; the rows are moved to the front when room is needed (not after every
+        # window: a merged window of a busy hour holds hundreds of thousands of books).
+        self._first = 0
         self._held = 0
         self._next = 0  # the first merged window not finished yet
         self._last_ts = np.iinfo(np.int64).min
@@ -227,12 +240,24 @@ class WindowCapture:
                             self._held)  # fmt: skip
             if held >= 0:
                 break
-            grown = BookArrays.allocate(2 * len(w.ts))
-            for f in BOOK_FIELDS:
-                getattr(grown, f)[: self._held] = getattr(w, f)[: self._held]
-            self._window_books = grown
+            self._make_room()  # full: the chunk is captured again from _held
         self._held = held
         self._finish_windows(self._last_ts)
+
+    def _make_room(self) -> None:
+        """Move the kept books to the front, or, when they already start there, double the
+        arrays."""
+        w, first, held = self._window_books, self._first, self._held
+        if first > 0:
+            for f in BOOK_FIELDS:
+                part = getattr(w, f)
+                part[: held - first] = part[first:held]  # overlapping rows: numpy copies safely
+        else:
+            grown = BookArrays.allocate(2 * len(w.ts))
+            for f in BOOK_FIELDS:
+                getattr(grown, f)[:held] = getattr(w, f)[:held]
+            self._window_books = grown
+        self._first, self._held = 0, held - first
 
     def _keep_depths(self, ts, side_depth) -> None:
         """Append the chunk's depths, first dropping those older than any unfinished window's
@@ -260,18 +285,19 @@ class WindowCapture:
         w = self._window_books
         while self._next < len(self.windows) and self._ends[self._next] <= passed:
             start, end = int(self._starts[self._next]), int(self._ends[self._next])
-            k = int(np.searchsorted(w.ts[: self._held], end, side="left"))
-            self._acc.add(BookBatch(start, end, w.head(k)), depths)
+            first = self._first
+            k = int(np.searchsorted(w.ts[first : self._held], end, side="left"))
+            self._acc.add(BookBatch(start, end, w.rows(first, first + k)), depths)
             self.window_books += k
-            for f in BOOK_FIELDS:  # drop the finished window's books, keep the rest
-                part = getattr(w, f)
-                part[: self._held - k] = part[k : self._held].copy()
-            self._held -= k
+            self._first += k  # the finished window's books are dropped
             self._next += 1
+        if self._first == self._held:  # nothing kept: start again at the front, for free
+            self._first = self._held = 0
 
     def frame(self) -> pl.DataFrame:
         """The barrier columns, once the whole stream has been observed."""
         if not self.valid:
             raise RuntimeError("the books came out of ts_event order: read the bronze file")
         self._finish_windows(np.iinfo(np.int64).max)
+        _spare_window_books[:] = [self._window_books]  # every window is finished: no book kept
         return self._acc.frame()
