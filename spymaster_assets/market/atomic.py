@@ -9,6 +9,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
+def file_identity(path: Path) -> list[int] | None:
+    """Size and modification time (None when missing): a file replaced since it was seen (by
+    another writer, or a build cut short) does not pass for the one seen."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return [stat.st_size, stat.st_mtime_ns]
+
+
 def temporary_sibling(path: Path) -> Path:
     """A unique hidden name in the same folder (same filesystem, so the rename is atomic),
     holding this process's id; left-overs of processes that died are removed first."""

@@ -392,7 +392,7 @@ def bronze_mbp10(
             seq = chunk["sequence"][rows].astype(np.int64)
             if last_key is not None and (int(ts[0]), int(seq[0])) < last_key:
                 in_order = False
-            if np.any((np.diff(ts) < 0) | ((np.diff(ts) == 0) & (np.diff(seq) < 0))):
+            if not _in_key_order(ts, seq):
                 in_order = False
             last_key = (int(ts[-1]), int(seq[-1]))
             books = mbp10_chunk(chunk, rows, buffers[turn])

@@ -150,7 +150,7 @@ def _capture(ts, level_px, level_null, level_sz, tick, starts, ends, first,
     """The books of one chunk (bronze's gathered columns: `level_*` rows bid_00, ask_00,
     bid_01, ...) that fall in the windows [starts, ends) from window `first` on, appended as
     ticks after the `held` books already kept. Returns the new count of kept books (-1 when
-    the arrays are full: the caller grows them and calls again)."""
+    the arrays are full: the caller makes room and calls again)."""
     w = first
     for i in range(ts.shape[0]):
         t = ts[i]
@@ -196,6 +196,7 @@ class WindowCapture:
         capacity: int | None = None,  # books kept at first (grows as needed); None: the
         # previous capture's arrays, or 65,536 books
     ):
+        self.touches = touches
         self._tick = tick
         self._lookback = params.lookback_ns
         self.windows = merged_windows(touches["ts_ns"].to_numpy(), params.window_ns)

@@ -19,17 +19,7 @@ from pathlib import Path
 import dagster as dg
 from dagster._serdes import deserialize_value, serialize_value
 
-from spymaster_assets.market.atomic import atomic_path
-
-
-def file_identity(path: Path) -> list[int] | None:
-    """Size and modification time: a file replaced since (by a build the manifest never heard
-    of, e.g. one cut short) does not pass for the recorded one."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return [stat.st_size, stat.st_mtime_ns]
+from spymaster_assets.market.atomic import atomic_path, file_identity
 
 
 @dataclass

@@ -34,12 +34,13 @@ from dagster._core.definitions.data_version import (
 )
 
 from spymaster_assets.defs import check_helpers as ch
-from spymaster_assets.defs.chain.manifest import Built, DayManifest, file_identity
+from spymaster_assets.defs.chain.manifest import Built, DayManifest
 from spymaster_assets.defs.daily import BarHistory, DailyAsset, Day, DayOutput
 from spymaster_assets.defs.kernels import NumbaKernels
 from spymaster_assets.defs.resources import LakeResource, write_parquet
 from spymaster_assets.defs.silver.assets import SMA_HISTORY_DAYS
 from spymaster_assets.defs.silver.checks import OHLCV_1M
+from spymaster_assets.market.atomic import file_identity
 from spymaster_assets.settings import SpymasterConfig
 
 if TYPE_CHECKING:

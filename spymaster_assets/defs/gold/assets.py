@@ -137,7 +137,7 @@ def signals_vectorized(settings: SpymasterConfig, lake: LakeResource):
     import polars as pl
 
     from spymaster_assets.defs.resources import PARQUET_WRITE
-    from spymaster_assets.market.atomic import atomic_path, exclusive_lock
+    from spymaster_assets.market.atomic import atomic_path, exclusive_lock, file_identity
     from spymaster_assets.schemas.gold import SIGNALS
     from spymaster_assets.signals.gold import SIGNAL_COLUMNS
 
@@ -147,9 +147,7 @@ def signals_vectorized(settings: SpymasterConfig, lake: LakeResource):
     day_dir = lake.layout.lake_dir("gold", "signals")
 
     def day_files() -> dict:
-        return {
-            f: (f.stat().st_mtime_ns, f.stat().st_size) for f in sorted(day_dir.glob("*.parquet"))
-        }
+        return {f: file_identity(f) for f in sorted(day_dir.glob("*.parquet"))}
 
     with exclusive_lock(final):
         # A run of other days may write while this one reads: read again until the days stand

@@ -141,9 +141,9 @@ def barrier_physics(
     from spymaster_assets.signals.table_rules import same_keys
 
     settings = day.settings
-    signals, trades, params = _barrier_inputs(day, touches, es_trades)
     capture = day.shared.pop("silver/barrier_physics", None)
-    if capture is not None and capture.valid:
+    if capture is not None and capture.valid:  # built from the same inputs before the stream
+        signals = capture.touches
         frame = capture.frame()
         source = {
             "book_source": "bronze/es_mbp10 stream (same run)",
@@ -152,6 +152,7 @@ def barrier_physics(
             "merged_windows": len(capture.windows),
         }
     else:
+        signals, trades, params = _barrier_inputs(day, touches, es_trades)
         # Only the books inside the touch windows (a batch at a time), and one depth per book
         # over the lookbacks.
         reader = WindowBookReader(
