@@ -241,6 +241,79 @@ def test_sma_history_comes_from_the_raw_files_when_the_earlier_bars_are_not_buil
     assert "SMA_200" in set(mon.table("silver", "levels")["level_kind_name"]), "history used"
 
 
+def test_a_run_rebuilds_an_earlier_day_from_the_raw_trades_once(tmp_path, monkeypatch):
+    """A run over Monday and Tuesday whose history day Friday is not built (another run is still
+    on it) rebuilds Friday's bars from the raw trades once and keeps them for Tuesday; a raw
+    file replaced in the meantime is read again."""
+    import dagster as dg
+    from dagster._core.storage.tags import (
+        ASSET_PARTITION_RANGE_END_TAG,
+        ASSET_PARTITION_RANGE_START_TAG,
+    )
+
+    from spymaster_assets.definitions import defs
+    from spymaster_assets.defs.chain.runner import FORCE_TAG
+    from spymaster_assets.defs.resources import make_resources
+    from spymaster_assets.market import bronze_es
+
+    friday, monday, tuesday = dt.date(2025, 11, 21), dt.date(2025, 11, 24), dt.date(2025, 11, 25)
+    for day in (friday, monday, tuesday):
+        hand = HandDay(tmp_path, day)
+        for minute in range(60):
+            close = 100 + 0.25 * (minute % 8)
+            hand.bar(f"{10 + minute // 60:02d}:{minute % 60:02d}", close, close, close, close)
+        hand.write()
+    read: list[dt.date] = []
+    real = bronze_es.bronze_trades
+
+    replace_friday_on: list[dt.date] = []
+
+    def counting(path, trading_day, *args, **kwargs):
+        read.append(trading_day)
+        if trading_day in replace_friday_on:  # the vendor replaces Friday's file meanwhile
+            replace_friday_on.remove(trading_day)
+            HandDay(tmp_path, friday).bar("10:00", 101, 101, 101, 101).write()
+        return real(path, trading_day, *args, **kwargs)
+
+    monkeypatch.setattr(bronze_es, "bronze_trades", counting)
+
+    def run(first: dt.date, last: dt.date) -> dict[str, dict[str, str]]:
+        result = dg.materialize(
+            list(defs.assets),
+            selection=[
+                "bronze/es_trades",
+                "bronze/spy_option_trades",
+                "silver/ohlcv_1m",
+                "silver/option_flow",
+                "silver/levels",
+            ],  # fmt: skip
+            resources=make_resources(tmp_path),
+            tags={
+                FORCE_TAG: "true",
+                ASSET_PARTITION_RANGE_START_TAG: str(first),
+                ASSET_PARTITION_RANGE_END_TAG: str(last),
+            },  # fmt: skip
+        )
+        assert result.success
+        return {
+            e.partition: e.event_specific_data.materialization.metadata["sma_history"].value
+            for e in result.get_asset_materialization_events()
+            if e.asset_key == dg.AssetKey(["silver", "levels"])
+        }
+
+    history = run(monday, tuesday)
+    assert history[str(monday)][str(friday)] == "raw trades"
+    assert history[str(tuesday)][str(friday)] == "raw trades"
+    assert history[str(tuesday)][str(monday)] == "this run"
+    # Monday's and Tuesday's own trades, and Friday's once (not again for Tuesday)
+    assert sorted(read) == [friday, monday, tuesday]
+
+    read.clear()
+    replace_friday_on.append(tuesday)  # after Monday's levels, before Tuesday's
+    run(monday, tuesday)
+    assert read == [monday, friday, tuesday, friday]
+
+
 def sources(result, asset: str) -> dict[str, str]:
     (mat,) = [
         e.event_specific_data.materialization

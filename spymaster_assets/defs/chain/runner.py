@@ -126,6 +126,10 @@ class ChainRun:
         self.assets = [a for a in in_dependency_order(assets) if a.key in selected]
         self.selected_checks = context.selected_asset_check_keys
         self.recent_bars: dict[dt.date, pl.DataFrame] = {}  # this run's bars, for SMA_200
+        # Earlier days' bars this run read from the lake or rebuilt from raw trades, with the
+        # raw trades file's identity then: the next day needs most of them again, and a run
+        # whose history days another run is still building would rebuild each one every day.
+        self.history_bars: dict[dt.date, tuple[list[int] | None, pl.DataFrame, str]] = {}
         self.failures: list[DayFailure] = []
         self.reused_today = 0
         # A current asset-day (same code, configuration and inputs, file in place) is recorded
@@ -167,7 +171,8 @@ class ChainRun:
     def bar_history(self, day: dt.date) -> BarHistory:
         """Bars of the SMA_HISTORY_DAYS trading days before `day`: from this run, else the lake
         (when its file is newer than the raw trades file), else rebuilt from the raw trades
-        file. A day without a raw trades file has no bars (the data set starts later)."""
+        file. A day without a raw trades file has no bars (the data set starts later). Bars read
+        or rebuilt are kept for the run's next days while the raw trades file is unchanged."""
         import polars as pl
 
         from spymaster_assets.defs.bronze.assets import bronze_window
@@ -180,17 +185,26 @@ class ChainRun:
         layout = self.lake.layout
         prior_days = earlier_trading_days(day, SMA_HISTORY_DAYS)
         history = BarHistory(bars={}, sources={}, problems=[])
+        if prior_days:  # a run's days go forward: older history is not needed again
+            for old in [d for d in self.history_bars if d < prior_days[0]]:
+                del self.history_bars[old]
         for prior in prior_days:
             raw = layout.existing_dbn_path("trades", prior)
             lake_file = self.lake.asset_path(OHLCV_1M, prior.isoformat())
+            raw_identity = file_identity(raw)
+            cached = self.history_bars.get(prior)
             if prior in self.recent_bars:
                 history.bars[prior] = self.recent_bars[prior]
                 history.sources[str(prior)] = "this run"
+            elif cached is not None and cached[0] == raw_identity:
+                history.bars[prior] = cached[1]
+                history.sources[str(prior)] = cached[2]
             elif lake_file.exists() and (
                 not raw.exists() or lake_file.stat().st_mtime_ns >= raw.stat().st_mtime_ns
             ):
                 history.bars[prior] = pl.read_parquet(lake_file)
                 history.sources[str(prior)] = "lake"
+                self.history_bars[prior] = (raw_identity, history.bars[prior], "lake")
             elif raw.exists():
                 prior_day = Day(prior, self.settings, self.kernels, self.lake, self.context.log)
                 try:
@@ -215,6 +229,7 @@ class ChainRun:
                     trades, prior_day.windows, self.settings.es_spy_ratio
                 )
                 history.sources[str(prior)] = "raw trades"
+                self.history_bars[prior] = (raw_identity, history.bars[prior], "raw trades")
             else:
                 history.sources[str(prior)] = "no raw file"
         return history
