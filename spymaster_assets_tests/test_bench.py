@@ -10,7 +10,7 @@ import databento as db
 import pytest
 
 from spymaster_assets.bench.floor import decoded_bytes, decompress_to_nothing
-from spymaster_assets.bench.report import evaluate_targets, markdown
+from spymaster_assets.bench.report import GIB, evaluate_targets, markdown
 from spymaster_assets.definitions import defs
 from spymaster_assets.paths import DataLayout
 
@@ -143,3 +143,19 @@ def fake_report(chain: float, floor: float, peak: int, dagster: float, naive: fl
 )
 def test_targets_are_the_issue_s_ratios(values, met):
     assert [t["met"] for t in evaluate_targets(fake_report(*values))] == met
+
+
+def test_the_backfill_section_says_how_busy_the_cores_were(bench_run):
+    """Who used the CPU during a backfill, computed from the sampled process groups."""
+    _, _, report = bench_run
+    run = {"days": ["2025-12-01"], "status": "SUCCESS", "start": 0.0, "end": 100.0,
+           "seconds": 100.0, "by": "sensor", "materializations": 14, "recorded_again": 0}  # fmt: skip
+    two = {"wall_seconds": 130.0, "work_seconds": 100.0, "runs": [run],
+           "peak_rss_by_role": {"run worker": GIB, "daemon": GIB // 8},
+           "cpu_seconds_by_role": {"run worker": 138.0, "daemon": 9.0, "code server": 3.0}}  # fmt: skip
+    one = {**two, "wall_seconds": 180.0, "work_seconds": 160.0}
+    backfill = {"days": ["2025-12-01", "2025-12-02"], "days_per_run": 1,
+                "startup": {"import_dagster_seconds": 0.7, "load_seconds": 0.9},
+                "two_at_once": two, "one_at_a_time": one}  # fmt: skip
+    table = markdown({**report, "backfill": backfill})
+    assert "used 150 CPU s over 100 s of work: 1.50 of the 2 cores busy, 12 CPU s" in table

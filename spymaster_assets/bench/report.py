@@ -192,6 +192,20 @@ def backfill_section(report: dict) -> list[str]:
             for role, peak in sorted(roles.items())
         )
         lines.append(f"- {label}: {cells}")
+    two = backfill["two_at_once"]
+    cpu = two.get("cpu_seconds_by_role", {})
+    work = two.get("work_seconds", two["wall_seconds"])
+    if cpu and work:
+        busy = sum(cpu.values()) / work
+        dagster = cpu.get("daemon", 0) + cpu.get("code server", 0)
+        lines += [
+            "",
+            f"Two at once, the processes used {sum(cpu.values()):.0f} CPU s over {work:.0f} s of "
+            f"work: {busy:.2f} of the 2 cores busy, {dagster:.0f} CPU s of it the daemon and "
+            "its code server (creating runs, which logs every planned asset and check of every "
+            "day as a separate SQLite transaction, the sensors, and reloading the code location "
+            "every 60 s).",
+        ]
     start = f["startup"]
     lines += [
         "",
