@@ -187,3 +187,89 @@ def follow(
                 f"backfill {backfill_id} still {state.status.value} after {timeout_s:.0f}s"
             )
         time.sleep(poll_s)
+
+
+IN_FLIGHT = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+
+
+def runs_on(instance: dg.DagsterInstance, days: Sequence[str]) -> list[dg.DagsterRun]:
+    """Runs queued or going that cover one of `days` (the raw-files sensor's, another
+    backfill's, a manual one's)."""
+    wanted = set(days)
+    return [
+        run
+        for run in instance.get_runs(filters=dg.RunsFilter(statuses=IN_FLIGHT))
+        if wanted.intersection(run_days(run))
+    ]
+
+
+def wait_for_runs_on(
+    instance: dg.DagsterInstance,
+    days: Sequence[str],
+    say: Callable[[str], None],
+    timeout_s: float,
+    poll_s: float = 2.0,
+) -> None:
+    """Return once no run is queued or going on any of `days`: what they build is then current
+    and need not be submitted again."""
+    deadline = time.monotonic() + timeout_s
+    told: set[str] = set()
+    while runs := runs_on(instance, days):
+        for run in runs:
+            if run.run_id not in told:
+                told.add(run.run_id)
+                covered = [d for d in run_days(run) if d in set(days)]
+                by = run.tags.get("dagster/sensor_name") or run.tags.get(
+                    "dagster/backfill", "a manual run"
+                )
+                say(
+                    f"waiting for run {run.run_id[:8]} ({by}) on {covered[0]}..{covered[-1]} "
+                    f"({len(covered)} of these days)"
+                )
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"runs still going on these days after {timeout_s:.0f}s")
+        time.sleep(poll_s)
+
+
+def current_days(
+    instance: dg.DagsterInstance,
+    asset_graph,
+    asset_keys: Sequence[dg.AssetKey],
+    days: Sequence[str],
+    data_dir,
+) -> list[str]:
+    """The days whose every selected asset is current in the lake (as a run with the default
+    configuration would find it: recorded again, not built) and was built by a run this
+    instance knows, so its materializations and check results are already recorded here. A
+    lake built under another instance is not current for this one."""
+    from spymaster_assets.defs.chain.assets import DAILY_ASSETS
+    from spymaster_assets.defs.chain.currency import configuration_version, day_is_current
+    from spymaster_assets.defs.chain.manifest import DayManifest, manifest_path
+    from spymaster_assets.defs.chain.runner import in_dependency_order
+    from spymaster_assets.paths import DataLayout
+    from spymaster_assets.settings import SpymasterConfig
+
+    layout = DataLayout(data_dir)
+    selected = set(asset_keys)
+    assets = in_dependency_order([a for a in DAILY_ASSETS if a.key in selected])
+    code_versions = {a.key: asset_graph.get(a.key).code_version or "" for a in assets}
+    configuration = configuration_version(SpymasterConfig())
+    known: dict[str, bool] = {}
+    current = []
+    for day in days:
+        date = dt.date.fromisoformat(day)
+        if not day_is_current(date, assets, code_versions, layout, configuration):
+            continue
+        manifest = DayManifest.load(manifest_path(layout, date))
+        builders = {manifest.entries[a.name].get("run_id", "") for a in assets}
+        for run_id in builders - set(known):
+            known[run_id] = bool(run_id) and instance.has_run(run_id)
+        if all(known[run_id] for run_id in builders):
+            current.append(day)
+    return current

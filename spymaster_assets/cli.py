@@ -422,16 +422,25 @@ def bench(
     "--select", default=None, help="Asset keys as for materialize. Default: the daily chain."
 )
 @click.option("--timeout", type=float, default=3600.0, show_default=True, help="Seconds to wait.")
-@click.option("--force", is_flag=True, help="Rebuild current days too (see materialize --force).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Submit and rebuild current days too (by default they are left out).",
+)
 @_data_dir_option
 def backfill(
     start: str, end: str, select: str | None, timeout: float, force: bool, data_dir: Path | None
 ) -> None:
     """Submit a Dagster backfill of trading days to the instance; the daemon runs it.
 
-    The runs read and write the data folder of the daemon (the environment `make ui` was started
-    with); --data-dir only names the folder checked for raw files before submitting. Progress is
-    printed per partition; the exit code is 1 if any partition fails.
+    First it waits for runs already on these days (the raw-files sensor's, say), then leaves
+    out the days that are current: every selected asset built by a run of this instance with
+    the same code, default configuration and raw files, its file unchanged in the lake. Their
+    materializations and check results are already recorded per partition; --force rebuilds
+    them. The runs read and write the data folder of the daemon (the environment `make ui` was
+    started with); --data-dir names the folder checked for raw files and current days before
+    submitting (the same by default). Progress is printed per partition; the exit code is 1 if
+    any partition fails.
     """
     _dagster_home()
     layout = DataLayout(_use_data_dir(data_dir))
@@ -455,6 +464,24 @@ def backfill(
             bf.require_backfill_daemon(instance)
         except bf.NoDaemonError as exc:
             raise click.ClickException(str(exc)) from exc
+        started = time.monotonic()
+        if not force:
+            try:
+                bf.wait_for_runs_on(instance, days, click.echo, timeout)
+            except TimeoutError as exc:
+                raise click.ClickException(str(exc)) from exc
+            current = bf.current_days(instance, graph, daily, days, layout.root)
+            if current:
+                click.echo(
+                    f"{len(current)} of {len(days)} trading days are current (built by earlier "
+                    "runs with the same code, configuration and raw files; their results are "
+                    "recorded): left out, --force rebuilds them"
+                )
+            days = [d for d in days if d not in set(current)]
+            if not days:
+                click.echo("nothing to backfill: every trading day is current")
+                return
+            timeout = max(1.0, timeout - (time.monotonic() - started))
         backfill_id = bf.submit(
             instance, graph, days, daily, f"spymaster {days[0]}..{days[-1]}", force=force
         )

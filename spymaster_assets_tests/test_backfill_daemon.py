@@ -12,12 +12,14 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from spymaster_assets.backfill import run_days
 from spymaster_assets.bench.backfill import _runs_and_checks
 from spymaster_assets.bench.report import runs_by_launcher
 from spymaster_assets.definitions import defs
@@ -57,66 +59,95 @@ def backfill(env, *args) -> subprocess.CompletedProcess:
     )
 
 
-def test_backfill_over_a_weekend_runs_every_day_through_the_daemon(daemon):
+def sensor_runs_on(instance, days: list[dt.date]) -> list[dg.DagsterRun]:
+    wanted = {str(d) for d in days}
+    runs = instance.get_runs(
+        filters=dg.RunsFilter(tags={"dagster/sensor_name": "raw_files_sensor"})
+    )
+    return [r for r in runs if wanted & set(run_days(r))]
+
+
+def test_a_backfill_leaves_out_the_days_the_sensor_built_and_force_rebuilds_them(daemon):
     home, data, env = daemon
+    graph = defs.resolve_asset_graph()
+    daily = [k for k in graph.get_all_asset_keys() if graph.get(k).partitions_def is not None]
+    # The raw-files sensor (running) asks for every day with raw files when the daemon starts.
+    deadline = time.monotonic() + 120
+    with instance_at(home) as instance:
+        while not sensor_runs_on(instance, [FRIDAY, MONDAY]):
+            assert time.monotonic() < deadline, "the sensor requested no run"
+            time.sleep(1)
+
+    # The backfill waits for the sensor's runs on its days, finds both days current (built by
+    # them, results recorded) and submits nothing.
     done = backfill(env, "--start", str(FRIDAY), "--end", str(MONDAY))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "2 trading days x" in done.stdout and "succeeded" in done.stdout
+    assert "2 of 2 trading days are current" in done.stdout, done.stdout
+    assert "nothing to backfill" in done.stdout
     assert "2025-11-22" not in done.stdout, "no weekend partitions"
     layout = DataLayout(data)
-    for day in (FRIDAY, MONDAY):
-        assert layout.lake_path("gold", "signals", str(day)).exists()
+    with instance_at(home) as instance:
+        assert instance.get_backfills() == []
+        assert all(r.status == dg.DagsterRunStatus.SUCCESS
+                   for r in sensor_runs_on(instance, [FRIDAY, MONDAY]))  # fmt: skip
+        for day in (FRIDAY, MONDAY):
+            assert layout.lake_path("gold", "signals", str(day)).exists()
+
+    # --force: the daemon rebuilds both days, one run over the two (the backfill policy)
+    forced = backfill(env, "--start", str(FRIDAY), "--end", str(MONDAY), "--force")
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert "2 trading days x" in forced.stdout and "succeeded" in forced.stdout
     with instance_at(home) as instance:
         backfills = instance.get_backfills()
         assert len(backfills) == 1 and backfills[0].status.value == "COMPLETED_SUCCESS"
-        graph = defs.resolve_asset_graph()
-        daily = [k for k in graph.get_all_asset_keys() if graph.get(k).partitions_def is not None]
+        backfill_runs = {
+            r.run_id
+            for r in instance.get_runs(
+                filters=dg.RunsFilter(tags={"dagster/backfill": backfills[0].backfill_id})
+            )
+        }
         for key in daily:
-            assert {str(FRIDAY), str(MONDAY)} <= instance.get_materialized_partitions(key), key
             # each day of the run has its own materialization: its rows, time, check summary
             for day in (FRIDAY, MONDAY):
                 (record,) = instance.fetch_materializations(
                     dg.AssetRecordsFilter(asset_key=key, asset_partitions=[str(day)]), limit=1
                 ).records
+                assert record.run_id in backfill_runs, key
                 meta = record.asset_materialization.metadata
-                assert "seconds" in meta, key
+                assert "seconds" in meta and "reused_from_run" not in meta, key
                 if graph.get(key).metadata.get("dagster/column_schema"):
                     assert meta["path"].value.endswith(f"{day}.parquet"), key
                     assert meta["dagster/row_count"].value >= 0, key
                 checks = [c.name for c in graph.get(key).check_keys]
                 assert all(f"check/{name}" in meta for name in checks), key
-        # every check has a recorded result for each partition (backfill runs keep the partition)
+        # every check has a result of the backfill's runs for each partition
         for check in graph.asset_check_keys:
             if graph.get(check.asset_key).partitions_def is None:
                 continue
             history = instance.event_log_storage.get_asset_check_execution_history(check, limit=20)
-            partitions = {r.partition for r in history if r.status.value in ("SUCCEEDED", "FAILED")}
+            partitions = {
+                r.partition
+                for r in history
+                if r.status.value in ("SUCCEEDED", "FAILED") and r.run_id in backfill_runs
+            }
             assert {str(FRIDAY), str(MONDAY)} <= partitions, check
-        # The raw-files sensor (running) asked for the same days when the daemon started: the
-        # backfill and the sensor's runs overlap, yet every asset-day was built exactly once (the
-        # other run found it current and recorded it again).
-        sensor_runs = instance.get_runs(
-            filters=dg.RunsFilter(tags={"dagster/sensor_name": "raw_files_sensor"})
-        )
-        assert sensor_runs, "the sensor requested runs too"
+        # Every asset-day was built once by the sensor and once by the forced backfill: none
+        # twice by overlapping runs, none recorded again.
         for key in daily:
             records = instance.fetch_materializations(
                 dg.AssetRecordsFilter(asset_key=key, asset_partitions=[str(FRIDAY), str(MONDAY)]),
                 limit=100,
             ).records
-            built = Counter(
-                r.partition_key
-                for r in records
-                if "reused_from_run" not in r.asset_materialization.metadata
-            )
-            assert built == {str(FRIDAY): 1, str(MONDAY): 1}, (key, built)
+            assert all("reused_from_run" not in r.asset_materialization.metadata for r in records)
+            built = Counter(r.partition_key for r in records)
+            assert built == {str(FRIDAY): 2, str(MONDAY): 2}, (key, built)
     # The benchmark tells who built the days and who recorded them again, from the same records.
     runs, _ = _runs_and_checks(home, env, [FRIDAY, MONDAY])
     daily_runs = [r for r in runs if r["days"]]
     assert {r["by"] for r in daily_runs} == {"sensor", "backfill"}
     built_days = sum(r["materializations"] - r["recorded_again"] for r in daily_runs)
-    days_done = {d for r in daily_runs for d in r["days"]}  # the sensor's may include Tuesday
-    assert built_days == len(daily) * len(days_done), "every asset-day built once, by one run"
+    sensor_days = {d for r in daily_runs if r["by"] == "sensor" for d in r["days"]}
+    assert built_days == len(daily) * (len(sensor_days) + 2), "sensor's days, then the two again"
     summary = runs_by_launcher(runs)
     assert "raw_files_sensor" in summary and "backfill" in summary
     assert sum(int(n) for n in re.findall(r"(\d+) asset-days built", summary)) == built_days
@@ -126,8 +157,9 @@ def test_a_failing_partition_fails_the_backfill_with_its_error(daemon):
     _, data, env = daemon
     DataLayout(data).options_path(TUESDAY).unlink()
     done = backfill(
-        env, "--start", str(MONDAY), "--end", str(TUESDAY), "--select", "bronze/spy_option_trades"
-    )
+        env, "--start", str(MONDAY), "--end", str(TUESDAY), "--select", "bronze/spy_option_trades",
+        "--force",  # Monday built again too: the other partition of the backfill succeeds
+    )  # fmt: skip
     assert done.returncode == 1, done.stdout + done.stderr
     assert "missing raw file" in done.stderr and str(TUESDAY) in done.stderr
     assert f"failed partitions {TUESDAY}" in done.stderr
@@ -221,7 +253,10 @@ def test_bad_inputs_fail_only_their_days_of_a_backfill_and_keep_the_earlier_outp
     }
     bad_files = {day: damage(layout, day, schema, how) for day, schema, how, *_ in BAD_DAYS}
 
-    done = backfill(env, "--start", str(days[0]), "--end", str(days[-1]), "--select", BRONZE)
+    # --force: the good day is built again too, in the same run as the bad ones
+    done = backfill(
+        env, "--start", str(days[0]), "--end", str(days[-1]), "--select", BRONZE, "--force"
+    )
     assert done.returncode == 1, done.stdout + done.stderr
     failed = done.stderr.split("failed partitions ", 1)[1].splitlines()[0].split(", ")
     assert sorted(failed) == sorted(str(d) for d, *_ in BAD_DAYS), done.stderr

@@ -86,3 +86,38 @@ def test_a_current_day_is_recorded_again_and_a_changed_raw_file_rebuilds_what_it
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         assert "reused_from_run" not in latest(instance, BRONZE_TRADES).metadata
         assert "reused_from_run" in latest(instance, OPTION_TRADES).metadata
+
+
+def test_the_days_a_backfill_leaves_out_are_current_and_known_to_this_instance(
+    one_day, dagster_home, tmp_path, monkeypatch
+):
+    """`spymaster backfill` leaves out a day only when the chain would record it again and this
+    instance holds its results: not after a raw file changed, nor for another instance."""
+    from spymaster_assets.backfill import current_days
+    from spymaster_assets.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    daily = [k for k in graph.get_all_asset_keys() if graph.get(k).partitions_def is not None]
+    day = str(SAMPLE_DAY)
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        assert current_days(instance, graph, daily, [day], one_day) == [], "not built yet"
+    built = spymaster("materialize", "--date", day, "--data-dir", str(one_day), home=dagster_home)
+    assert built.returncode == 0, built.stderr[-2000:]
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        assert current_days(instance, graph, daily, [day], one_day) == [day]
+        assert current_days(instance, graph, [LEVELS], [day], one_day) == [day]
+    other = tmp_path / "other_home"
+    other.mkdir()
+    (other / "dagster.yaml").write_text((dagster_home / "dagster.yaml").read_text())
+    with monkeypatch.context() as env:
+        env.setenv("DAGSTER_HOME", str(other))  # the storage lives under $DAGSTER_HOME
+        with dg.DagsterInstance.from_config(str(other)) as instance:
+            assert current_days(instance, graph, daily, [day], one_day) == [], "another instance"
+
+    trades = DataLayout(one_day).dbn_path("trades", SAMPLE_DAY)
+    later = trades.stat().st_mtime_ns + 10**9
+    os.utime(trades, ns=(later, later))
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        assert current_days(instance, graph, daily, [day], one_day) == []
+        # what does not read the trades file is still current
+        assert current_days(instance, graph, [OPTION_TRADES], [day], one_day) == [day]

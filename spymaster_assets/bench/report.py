@@ -162,10 +162,12 @@ def backfill_section(report: dict) -> list[str]:
         f"`spymaster backfill` of the {f['k']} days, cut into runs of "
         f"{backfill['days_per_run']} days (`SPYMASTER_DAYS_PER_RUN`; a year's backfill with "
         "the default 10 spreads each run's start over more days). Twice: with two runs at once "
-        "(the repo's setting) and with one at a time. Wall time is `spymaster backfill` from "
-        "submitting to the end; the work is the span from the first run's start to the last "
-        "run's end (the daemon's backfill loop looks every 30 s, to start the runs and to close "
-        "the backfill: a fixed latency, counted once in the projection).",
+        "(the repo's setting) and with one at a time. The raw-files sensor is on, as under "
+        "`make ui`: whichever asks first gets the days, and `spymaster backfill` waits for the "
+        "sensor's runs on its days and leaves out the days they made current. Wall time is "
+        "`spymaster backfill` from submitting to the end; the work is the span from the first "
+        "run's start to the last run's end (the daemon's loops look every 30 s at most: a fixed "
+        "latency, counted once in the projection).",
         "",
         "| runs at once | wall s | work s | days/hour | s per day | vs warm chain | vs floor | "
         "runs |",

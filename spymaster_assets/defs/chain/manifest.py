@@ -12,6 +12,7 @@ under the day's lock, whole (temporary file, then rename).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,11 @@ import dagster as dg
 from dagster._serdes import deserialize_value, serialize_value
 
 from spymaster_assets.market.atomic import atomic_path, file_identity
+from spymaster_assets.paths import DataLayout
+
+
+def manifest_path(layout: DataLayout, day: dt.date) -> Path:
+    return layout.root / "lake" / "_days" / f"{day}.json"
 
 
 @dataclass

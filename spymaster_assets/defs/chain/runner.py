@@ -13,8 +13,6 @@ days of the range stay materialized and the backfill marks exactly the failed pa
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import time
 import traceback
 from collections.abc import Iterator
@@ -28,13 +26,18 @@ from dagster._core.definitions.data_version import (
     DATA_VERSION_TAG,
     NULL_EVENT_POINTER,
     DataVersion,
-    compute_logical_data_version,
     get_input_data_version_tag,
     get_input_event_pointer_tag,
 )
 
 from spymaster_assets.defs import check_helpers as ch
-from spymaster_assets.defs.chain.manifest import Built, DayManifest
+from spymaster_assets.defs.chain.currency import (
+    configuration_version,
+    data_version,
+    earlier_trading_days,
+    raw_file_versions,
+)
+from spymaster_assets.defs.chain.manifest import Built, DayManifest, manifest_path
 from spymaster_assets.defs.daily import BarHistory, DailyAsset, Day, DayOutput
 from spymaster_assets.defs.kernels import NumbaKernels
 from spymaster_assets.defs.resources import LakeResource, write_parquet
@@ -47,12 +50,6 @@ if TYPE_CHECKING:
     import polars as pl
 
 FORCE_TAG = "spymaster/force"  # a run with this tag "true" rebuilds current asset-days too
-
-
-def earlier_trading_days(day: dt.date, n: int) -> list[dt.date]:
-    from spymaster_assets.market.trading_calendar import trading_days
-
-    return trading_days(day - dt.timedelta(days=3 * n + 7), day)[-n - 1 : -1]
 
 
 def in_dependency_order(assets: list[DailyAsset]) -> list[DailyAsset]:
@@ -135,9 +132,7 @@ class ChainRun:
         # A current asset-day (same code, configuration and inputs, file in place) is recorded
         # again rather than rebuilt, unless the run asks to rebuild it.
         self.force = context.run.tags.get(FORCE_TAG, "").lower() == "true"
-        self.config_version = hashlib.sha256(
-            json.dumps(settings.model_dump(), sort_keys=True, default=str).encode()
-        ).hexdigest()[:16]
+        self.config_version = configuration_version(settings)
 
     # -- inputs ---------------------------------------------------------------------------
 
@@ -261,18 +256,8 @@ class ChainRun:
             inputs[key] = DataVersion(version)
             tags[get_input_data_version_tag(key)] = version
             tags[get_input_event_pointer_tag(key)] = NULL_EVENT_POINTER
-        raw_files = [self.lake.layout.raw_path(source, state.day) for source in asset.raw]
-        if asset.earlier_days:  # silver/levels: the earlier days' trades (SMA_200)
-            raw_files += [
-                self.lake.layout.existing_dbn_path("trades", prior)
-                for prior in earlier_trading_days(state.day, asset.earlier_days)
-            ]
-        for path in raw_files:
-            stat = path.stat() if path.exists() else None
-            identity = f"{stat.st_size}:{stat.st_mtime_ns}" if stat else "missing"
-            inputs[dg.AssetKey(["raw", path.name])] = DataVersion(identity)
-        inputs[dg.AssetKey(["spymaster", "configuration"])] = DataVersion(self.config_version)
-        version = compute_logical_data_version(code_version, inputs).value
+        raw = raw_file_versions(asset, self.lake.layout, state.day)
+        version = data_version(code_version, inputs, raw, self.config_version)
         tags[DATA_VERSION_TAG] = version
         return version, tags
 
@@ -405,7 +390,7 @@ class ChainRun:
         # Two runs that reach the same day (a sensor run beside a backfill) take turns on it; the
         # second finds the day current and records it again instead of building it twice.
         with lock_file(lake / "_days" / f"{day}.lock"):
-            state = DayState(day, DayManifest.load(lake / "_days" / f"{day}.json"))
+            state = DayState(day, DayManifest.load(manifest_path(self.lake.layout, day)))
             context.frames = state.frames
             try:
                 yield from self._run_assets(context, state)
