@@ -246,17 +246,19 @@ class WindowCapture:
         self._finish_windows(self._last_ts)
 
     def _make_room(self) -> None:
-        """Move the kept books to the front, or, when they already start there, double the
-        arrays."""
+        """Move the kept books to the front when that frees at least half the arrays, else
+        double them (the kept books moved to the front of the new ones). Moving a busy hour's
+        hundreds of thousands of books to free a few rows, chunk after chunk, would cost more
+        than the capture itself."""
         w, first, held = self._window_books, self._first, self._held
-        if first > 0:
+        if first > 0 and first >= len(w.ts) // 2:
             for f in BOOK_FIELDS:
                 part = getattr(w, f)
                 part[: held - first] = part[first:held]  # overlapping rows: numpy copies safely
         else:
             grown = BookArrays.allocate(2 * len(w.ts))
             for f in BOOK_FIELDS:
-                getattr(grown, f)[:held] = getattr(w, f)[:held]
+                getattr(grown, f)[: held - first] = getattr(w, f)[first:held]
             self._window_books = grown
         self._first, self._held = 0, held - first
 
