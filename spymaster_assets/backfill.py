@@ -249,8 +249,7 @@ def current_days(
     instance knows, so its materializations and check results are already recorded here. A
     lake built under another instance is not current for this one."""
     from spymaster_assets.defs.chain.assets import DAILY_ASSETS
-    from spymaster_assets.defs.chain.currency import configuration_version, day_is_current
-    from spymaster_assets.defs.chain.manifest import DayManifest, manifest_path
+    from spymaster_assets.defs.chain.currency import configuration_version, current_builds
     from spymaster_assets.defs.chain.runner import in_dependency_order
     from spymaster_assets.paths import DataLayout
     from spymaster_assets.settings import SpymasterConfig
@@ -263,11 +262,12 @@ def current_days(
     known: dict[str, bool] = {}
     current = []
     for day in days:
-        date = dt.date.fromisoformat(day)
-        if not day_is_current(date, assets, code_versions, layout, configuration):
+        builds = current_builds(
+            dt.date.fromisoformat(day), assets, code_versions, layout, configuration
+        )
+        if builds is None:
             continue
-        manifest = DayManifest.load(manifest_path(layout, date))
-        builders = {manifest.entries[a.name].get("run_id", "") for a in assets}
+        builders = {built.run_id for built in builds}
         for run_id in builders - set(known):
             known[run_id] = bool(run_id) and instance.has_run(run_id)
         if all(known[run_id] for run_id in builders):

@@ -18,7 +18,7 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.definitions.data_version import DataVersion, compute_logical_data_version
 
-from spymaster_assets.defs.chain.manifest import DayManifest, manifest_path
+from spymaster_assets.defs.chain.manifest import Built, DayManifest, manifest_path
 from spymaster_assets.defs.daily import DailyAsset
 from spymaster_assets.paths import DataLayout
 
@@ -66,23 +66,24 @@ def data_version(
     return compute_logical_data_version(code_version, inputs).value
 
 
-def day_is_current(
+def current_builds(
     day: dt.date,
     assets: Sequence[DailyAsset],
     code_versions: Mapping[dg.AssetKey, str],
     layout: DataLayout,
     configuration: str,
-) -> bool:
-    """Every one of `assets` (in dependency order) is current for `day` and passed its blocking
-    checks: a run would record the day again and fail nothing."""
+) -> list[Built] | None:
+    """The last builds of `assets` (in dependency order) for `day` when every one is current and
+    passed its blocking checks (a run would record the day again and fail nothing), else None."""
     manifest = DayManifest.load(manifest_path(layout, day))
     versions: dict[dg.AssetKey, str] = {}
+    builds = []
     for asset in assets:
         upstream = {}
         for key in asset.upstream:
             version = versions.get(key) or manifest.data_version(key.to_user_string())
             if version is None:
-                return False
+                return None
             upstream[key] = DataVersion(version)
         version = data_version(
             code_versions.get(asset.key) or "",
@@ -92,9 +93,10 @@ def day_is_current(
         )
         built = manifest.current(asset.name, version)
         if built is None:
-            return False
+            return None
         for check in built.checks:
             if not check.passed and check.severity == dg.AssetCheckSeverity.ERROR:
-                return False
+                return None
         versions[asset.key] = version
-    return True
+        builds.append(built)
+    return builds
