@@ -220,11 +220,12 @@ def wait_for_runs_on(
     and need not be submitted again."""
     deadline = time.monotonic() + timeout_s
     told: set[str] = set()
+    wanted = set(days)
     while runs := runs_on(instance, days):
         for run in runs:
             if run.run_id not in told:
                 told.add(run.run_id)
-                covered = [d for d in run_days(run) if d in set(days)]
+                covered = [d for d in run_days(run) if d in wanted]
                 by = run.tags.get("dagster/sensor_name") or run.tags.get(
                     "dagster/backfill", "a manual run"
                 )

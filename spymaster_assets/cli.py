@@ -477,7 +477,8 @@ def backfill(
                     "runs with the same code, configuration and raw files; their results are "
                     "recorded): left out, --force rebuilds them"
                 )
-            days = [d for d in days if d not in set(current)]
+            left_out = set(current)
+            days = [d for d in days if d not in left_out]
             if not days:
                 click.echo("nothing to backfill: every trading day is current")
                 return
