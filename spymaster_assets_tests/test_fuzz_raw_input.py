@@ -293,3 +293,21 @@ def test_a_header_without_rows_is_a_day_without_trades(tmp_path, body):
     result = bronze_option_trades(path, SAMPLE_DAY, 0.0)
     assert result.rows_read == 0 and result.bad_rows == 0 and result.frame.height == 0
     assert schema_errors(schemas.SPY_OPTION_TRADES, result.frame) == []
+
+
+@pytest.mark.parametrize(
+    "ticker",
+    [
+        "O:SPY２５１１２０C00650000",  # full-width digits: a regex \d would take them
+        "O:SPY251120C0065000",  # a digit short
+        "O:SPY251120X00650000",  # neither call nor put
+        "O:SPYG251120C00650000",  # another root sharing the prefix
+    ],
+)
+def test_a_ticker_off_the_occ_layout_is_another_underlying(tmp_path, ticker):
+    rows = good_rows(3)
+    rows[1] = ticker + rows[1][rows[1].index(",") :]
+    result = bronze_option_trades(write_csv(tmp_path / "options.csv.gz", rows), SAMPLE_DAY, 0.0)
+    assert result.bad_rows == 0 and result.other_underlyings == 1
+    assert result.frame["ticker"].to_list() == [rows[0].split(",")[0], rows[2].split(",")[0]]
+    assert result.frame["strike"].to_list() == [650.0, 652.0]

@@ -25,7 +25,7 @@ POLYGON_COLUMNS = [
     "sip_timestamp",
     "size",
 ]
-SPY_TICKER = r"^O:SPY(\d{6})([CP])(\d{8})$"
+SPY_TICKER = r"^O:SPY[0-9]{6}[CP][0-9]{8}$"  # ASCII digits: an OCC ticker, fixed width
 
 
 @dataclass
@@ -132,26 +132,27 @@ def bronze_option_trades(
             f"{n_bad} of {rows} rows unparsable ({n_bad / rows:.2%} > tolerance "
             f"{bad_row_tolerance:.2%}); first: {examples}",
         )
-    good = parsed.filter(~pl.col("bad"))
-    # Most of a real OPRA day is other underlyings: a cheap prefix test before the regex.
-    spy = good.filter(pl.col("ticker").str.starts_with("O:SPY"))
-    spy = spy.with_columns(pl.col("ticker").str.extract_groups(SPY_TICKER).alias("f"))
-    spy = spy.filter(pl.col("f").struct.field("1").is_not_null())
-    spy = spy.with_columns(
-        expiration=pl.col("f").struct.field("1").str.to_date("%y%m%d", strict=False),
-        right=pl.col("f").struct.field("2"),
-        strike=pl.col("f").struct.field("3").cast(pl.Int64) / 1000.0,
+    # Only the parsed columns travel on: every filter below copies what it keeps.
+    good = parsed.filter(~pl.col("bad")).select(
+        "ticker", "conditions", "correction_n", "exchange_n", "price_n", "ts_n", "size_n"
     )
-    zero_dte = spy.filter(pl.col("expiration") == trading_day)
+    # Most of a real OPRA day is other underlyings: a cheap prefix test before the regex. The
+    # regex fixes the ticker's layout, so its fields are plain slices.
+    spy = good.filter(
+        pl.col("ticker").str.starts_with("O:SPY") & pl.col("ticker").str.contains(SPY_TICKER)
+    )
+    zero_dte = spy.filter(
+        pl.col("ticker").str.slice(5, 6).str.to_date("%y%m%d", strict=False) == trading_day
+    )
     corrected = zero_dte.filter(pl.col("correction_n") != 0).height
     zero_size = zero_dte.filter((pl.col("correction_n") == 0) & (pl.col("size_n") == 0)).height
     kept = zero_dte.filter((pl.col("correction_n") == 0) & (pl.col("size_n") > 0))
     frame = kept.select(
         ts_ns=pl.col("ts_n"),
         ticker=pl.col("ticker"),
-        expiration=pl.col("expiration"),
-        right=pl.col("right"),
-        strike=pl.col("strike"),
+        expiration=pl.lit(trading_day, dtype=pl.Date),
+        right=pl.col("ticker").str.slice(11, 1),
+        strike=pl.col("ticker").str.slice(12, 8).cast(pl.Int64) / 1000.0,
         price=pl.col("price_n"),
         size=pl.col("size_n"),
         exchange=pl.col("exchange_n"),
