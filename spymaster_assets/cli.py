@@ -369,13 +369,20 @@ def _scales(text: str) -> tuple[float, ...]:
     type=click.IntRange(0, 500),
     default=0,
     show_default=True,
-    help="Also backfill this many full-size days through a dagster-daemon (0: skip).",
+    help="Also backfill this many full-size days through `dagster dev` (0: skip).",
 )
 @click.option(
     "--days-per-run",
     type=click.IntRange(1, 500),
     default=None,
     help="Days per run of that backfill [half of --backfill-days: one run per core].",
+)
+@click.option(
+    "--backfill-repeats",
+    type=click.IntRange(1, 10),
+    default=2,
+    show_default=True,
+    help="Times each way (two runs at once, one at a time), interleaved; the fastest counts.",
 )
 @_data_dir_option
 def bench(
@@ -388,6 +395,7 @@ def bench(
     write_docs,
     backfill_days,
     days_per_run,
+    backfill_repeats,
     data_dir,
 ) -> None:
     """Time the per-day chain on a sample day against the decompression floor.
@@ -407,6 +415,7 @@ def bench(
         docs_path=REPO_ROOT / "docs" / "performance.md" if write_docs else None,
         backfill_days=backfill_days,
         days_per_run=days_per_run,
+        backfill_repeats=backfill_repeats,
     )
     report = run_bench(options, say=lambda line: click.echo(line))
     paths = write_report(report, options.results_dir, options.docs_path)

@@ -152,10 +152,36 @@ def test_the_backfill_section_says_how_busy_the_cores_were(bench_run):
            "seconds": 100.0, "by": "sensor", "materializations": 14, "recorded_again": 0}  # fmt: skip
     two = {"wall_seconds": 130.0, "work_seconds": 100.0, "runs": [run],
            "peak_rss_by_role": {"run worker": GIB, "daemon": GIB // 8},
-           "cpu_seconds_by_role": {"run worker": 138.0, "daemon": 9.0, "code server": 3.0}}  # fmt: skip
+           "cpu_seconds_by_role": {"run worker": 138.0, "daemon": 6.0, "code server": 3.0,
+                                   "webserver": 3.0}}  # fmt: skip
     one = {**two, "wall_seconds": 180.0, "work_seconds": 160.0}
     backfill = {"days": ["2025-12-01", "2025-12-02"], "days_per_run": 1,
                 "startup": {"import_dagster_seconds": 0.7, "load_seconds": 0.9},
-                "two_at_once": two, "one_at_a_time": one}  # fmt: skip
+                "two_at_once": two, "one_at_a_time": one,
+                "repeats": {"two_at_once_work_seconds": [100.0, 121.5],
+                            "one_at_a_time_work_seconds": [170.25, 160.0]}}  # fmt: skip
     table = markdown({**report, "backfill": backfill})
     assert "used 150 CPU s over 100 s of work: 1.50 of the 2 cores busy, 12 CPU s" in table
+    assert "Each way 2 times, interleaved" in table
+    assert "two at once 100.0, 121.5; one at a time 170.2, 160.0." in table
+
+
+@pytest.mark.parametrize(
+    ("cmdline", "role"),
+    [
+        ("/v/bin/python /v/bin/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml", "dagster dev"),
+        ("/v/bin/python -m dagster._daemon run --log-level info --code-server-log-level info",
+         "daemon"),
+        ("/v/bin/python -m dagster_webserver --port 3000 --code-server-log-level info",
+         "webserver"),
+        ("/v/bin/python /v/bin/dagster code-server start -m spymaster_assets.definitions",
+         "code server"),
+        ("/v/bin/python -m dagster api grpc --lazy-load-user-code --socket /tmp/s", "code server"),
+        ("/v/bin/python -c from multiprocessing.spawn import spawn_main; spawn_main()",
+         "run worker"),
+    ],
+)  # fmt: skip
+def test_the_backfill_bench_names_each_process_by_what_it_runs(cmdline, role):
+    from spymaster_assets.bench.backfill import _label
+
+    assert _label(cmdline) == role

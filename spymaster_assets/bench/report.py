@@ -158,7 +158,8 @@ def backfill_section(report: dict) -> list[str]:
         "",
         f"{f['k']} consecutive full-size sample days ({backfill['days'][0]} to "
         f"{backfill['days'][-1]}), generated once under `data/bench/`. On a fresh instance "
-        "with the repo's `dagster.yaml` and a fresh lake, a real `dagster-daemon` runs "
+        "with the repo's `dagster.yaml` and a fresh lake, `dagster dev` (webserver, daemon and "
+        "the code server they share, as `make ui` runs them) runs "
         f"`spymaster backfill` of the {f['k']} days, cut into runs of "
         f"{backfill['days_per_run']} days (`SPYMASTER_DAYS_PER_RUN`; a year's backfill with "
         "the default 10 spreads each run's start over more days). Twice: with two runs at once "
@@ -182,6 +183,19 @@ def backfill_section(report: dict) -> list[str]:
             f"{f['k'] / work * 3600:.0f} | {per_day:.2f} | {per_day / one_day:.2f}x | "
             f"{per_day / floor:.1f}x | {len(run['runs'])} |"
         )
+    repeats = backfill.get("repeats")
+    if repeats and len(repeats["two_at_once_work_seconds"]) > 1:
+
+        def seconds(key: str) -> str:
+            return ", ".join(f"{s:.1f}" for s in repeats[key])
+
+        lines += [
+            "",
+            f"Each way {len(repeats['two_at_once_work_seconds'])} times, interleaved; the "
+            "table holds the fastest of each (another tenant of the host only slows a repeat "
+            f"down). Work s of every repeat: two at once {seconds('two_at_once_work_seconds')}; "
+            f"one at a time {seconds('one_at_a_time_work_seconds')}.",
+        ]
     lines += ["", "Who did the work (the sensor is on, as under `make ui`):", ""]
     for label, key in (("two at once", "two_at_once"), ("one at a time", "one_at_a_time")):
         lines.append(f"- {label}: {runs_by_launcher(backfill[key]['runs'])}")
@@ -199,14 +213,14 @@ def backfill_section(report: dict) -> list[str]:
     work = two.get("work_seconds", two["wall_seconds"])
     if cpu and work:
         busy = sum(cpu.values()) / work
-        dagster = cpu.get("daemon", 0) + cpu.get("code server", 0)
+        dagster = sum(v for k, v in cpu.items() if k != "run worker")
         lines += [
             "",
             f"Two at once, the processes used {sum(cpu.values()):.0f} CPU s over {work:.0f} s of "
-            f"work: {busy:.2f} of the 2 cores busy, {dagster:.0f} CPU s of it the daemon and "
-            "its code server (creating runs, which logs every planned asset and check of every "
-            "day as a separate SQLite transaction, the sensors, and reloading the code location "
-            "every 60 s).",
+            f"work: {busy:.2f} of the 2 cores busy, {dagster:.0f} CPU s of it Dagster's own "
+            "processes (the daemon creating runs, which logs every planned asset and check of "
+            "every day as a separate SQLite transaction; the sensors in the code server; the "
+            "webserver).",
         ]
     start = f["startup"]
     lines += [

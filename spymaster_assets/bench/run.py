@@ -36,7 +36,8 @@ class BenchOptions:
     results_dir: Path = Path("bench/results")
     docs_path: Path | None = None
     backfill_days: int = 0  # K full-size days through the daemon (0: not run)
-    days_per_run: int | None = None  # runs of the backfill (None: K/4, four runs)
+    days_per_run: int | None = None  # runs of the backfill (None: K/2, one per core)
+    backfill_repeats: int = 2  # each way (two at once, one at a time), fastest kept
 
 
 def scale_label(scale: float) -> str:
@@ -218,6 +219,7 @@ def run_bench(options: BenchOptions, say: Callable[[str], None] = print) -> dict
             options.seed,
             options.days_per_run,
             say,
+            options.backfill_repeats,
         )
     report = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
