@@ -162,7 +162,7 @@ def backfill_section(report: dict) -> list[str]:
         "the code server they share, as `make ui` runs them) runs "
         f"`spymaster backfill` of the {f['k']} days, cut into runs of "
         f"{backfill['days_per_run']} days (`SPYMASTER_DAYS_PER_RUN`; a year's backfill with "
-        "the default 10 spreads each run's start over more days). Twice: with two runs at once "
+        "the default 10 spreads each run's start over more days). Both ways: with two runs at once "
         "(the repo's setting) and with one at a time. The raw-files sensor is on, as under "
         "`make ui`: whichever asks first gets the days, and `spymaster backfill` waits for the "
         "sensor's runs on its days and leaves out the days they made current. Wall time is "
