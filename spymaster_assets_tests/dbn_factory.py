@@ -10,17 +10,16 @@ import numpy as np
 from spymaster_assets.market.dbn_format import (
     F_LAST,
     MBP10_DTYPE,
-    N_LEVELS,
     PRICE_SCALE,
     PUBLISHER_GLBX,
     RTYPE_MBP10,
     RTYPE_TRADES,
     TRADE_DTYPE,
     UNDEF_PRICE,
-    level_field,
 )
 from spymaster_assets.market.dbn_writer import write_dbn
 from spymaster_assets.market.trading_calendar import session_windows
+from spymaster_assets.vocabulary import N_LEVELS, level_field
 
 
 def trades(rows: list[tuple]) -> np.ndarray:

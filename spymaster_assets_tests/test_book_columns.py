@@ -8,14 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from spymaster_assets.market.bronze_es import mbp10_chunk
-from spymaster_assets.market.dbn_format import (
-    BOOK_KINDS,
-    MBP10_DTYPE,
-    N_LEVELS,
-    PRICE_SCALE,
-    UNDEF_PRICE,
-    level_field,
-)
+from spymaster_assets.market.dbn_format import MBP10_DTYPE, PRICE_SCALE, UNDEF_PRICE
+from spymaster_assets.vocabulary import BOOK_KINDS, N_LEVELS, level_field
 
 TICK = PRICE_SCALE // 4
 

@@ -266,3 +266,43 @@ def test_bars_reproduce_databentos_own_ohlcv_1m(external_dir):
             ref[k] / 1e9 for k in ("open", "high", "low", "close")
         )
         assert bar["volume"] == ref["volume"]
+
+
+def exact_vwap_cents(trades: pl.DataFrame, minutes: list[int]) -> list[int | None]:
+    """For each minute: Σ price x size / Σ size of the RTH trades before it, in exact fractions
+    of a dollar, rounded half up to the cent once."""
+    from fractions import Fraction
+
+    rth = trades.filter(pl.col("ts_event") >= W.rth_open_ns).sort("ts_event")
+    out, notional, volume, i = [], Fraction(0), 0, 0
+    rows = rth.select("ts_event", "price", "size").rows()
+    for t in minutes:
+        while i < len(rows) and rows[i][0] < t:
+            notional += Fraction(round(rows[i][1] * 4), 40) * rows[i][2]  # ES quarter ticks / 10
+            volume += rows[i][2]
+            i += 1
+        out.append(int(notional / volume * 100 + Fraction(1, 2)) if volume else None)
+    return out
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**31))
+def test_vwap_is_rounded_to_the_cent_once_from_the_exact_ratio(seed):
+    trades = random_trades(seed, 400, W.rth_open_ns, 60 * NS_PER_MINUTE)
+    full = compute_levels(session_bars(trades, W, 10.0), EMPTY_CLOSES, W, PARAMS)
+    vwap = full.filter(pl.col("level_kind_name") == "VWAP").sort("ts_ns")
+    assert vwap.height > 300  # from the minute after the first trade to the close
+    expected = exact_vwap_cents(trades, vwap["ts_ns"].to_list())
+    assert [round(p * 100) for p in vwap["level_price"]] == expected
+
+
+def test_a_vwap_whose_milli_ends_on_5_only_after_rounding_is_not_pushed_up_a_cent():
+    # The issue's case: (627.850 x 17 + 627.875 x 25) / 42 = 627.864880...: 627.86 rounded
+    # once; rounded to the milli first (627.865), then to the cent, it became 627.87.
+    ts = [W.rth_open_ns + 1_000_000, W.rth_open_ns + 2_000_000]
+    trades = pl.DataFrame({"ts_event": ts, "price": [6278.50, 6278.75], "size": [17, 25]})
+    full = compute_levels(session_bars(trades, W, 10.0), EMPTY_CLOSES, W, PARAMS)
+    vwap = full.filter(pl.col("level_kind_name") == "VWAP")["level_price"]
+    assert vwap[0] == 627.86 and exact_vwap_cents(trades, [W.rth_open_ns + NS_PER_MINUTE]) == [
+        62786
+    ]

@@ -10,7 +10,7 @@ import pytest
 
 from spymaster_assets.paths import DataLayout
 from spymaster_assets.schemas.gold import SIGNALS
-from spymaster_assets.signals.level_kinds import CODE
+from spymaster_assets.vocabulary import LEVEL_CODE
 
 from .hand_day import HandDay
 
@@ -209,7 +209,9 @@ def test_sma_200_reaches_back_into_the_previous_trading_day(tmp_path):
     fri_levels = HandDay(tmp_path, friday)
     fri_levels.run(["bronze/spy_option_trades", "silver/option_flow", "silver/levels"])
     assert (
-        fri_levels.table("silver", "levels").filter(pl.col("level_kind") == CODE["SMA_200"]).height
+        fri_levels.table("silver", "levels")
+        .filter(pl.col("level_kind") == LEVEL_CODE["SMA_200"])
+        .height
         == 0
     )
 

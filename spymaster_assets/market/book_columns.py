@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from spymaster_assets.market.dbn_format import MBP10_DTYPE, N_LEVELS, PRICE_SCALE, UNDEF_PRICE
+from spymaster_assets.market.dbn_format import MBP10_DTYPE, PRICE_SCALE, UNDEF_PRICE
+from spymaster_assets.vocabulary import N_LEVELS
 
 WORDS = MBP10_DTYPE.itemsize // 8
 ES_GRID = PRICE_SCALE // 4  # ES trades on a 0.25-point grid, in fixed-point units

@@ -22,14 +22,7 @@ import pyarrow.parquet as pq
 
 from spymaster_assets.market.atomic import scratch_sibling
 from spymaster_assets.market.book_columns import BookColumns, allocate, book_columns
-from spymaster_assets.market.dbn_format import (
-    F_LAST,
-    F_MAYBE_BAD_BOOK,
-    N_LEVELS,
-    PRICE_SCALE,
-    UNDEF_PRICE,
-    level_field,
-)
+from spymaster_assets.market.dbn_format import F_LAST, F_MAYBE_BAD_BOOK, PRICE_SCALE, UNDEF_PRICE
 from spymaster_assets.market.dbn_reader import instrument_symbols, open_dbn
 from spymaster_assets.market.dbn_stream import iter_record_chunks, read_all
 from spymaster_assets.market.errors import RawDataError
@@ -37,6 +30,7 @@ from spymaster_assets.market.front_month import FrontMonth, NoFrontMonthError, c
 from spymaster_assets.market.trading_calendar import SessionWindows
 from spymaster_assets.schemas.bronze import ES_MBP10
 from spymaster_assets.schemas.columns import empty_frame
+from spymaster_assets.vocabulary import N_LEVELS, level_field
 
 # The book is the one large table: fast lz4 pages, dictionaries only for the two code columns,
 # statistics on the time columns so readers skip row groups outside their time windows (one row

@@ -12,7 +12,6 @@ PRICE_SCALE = databento_dbn.FIXED_PRICE_SCALE  # fixed-point: 1 unit = 1e-9
 UNDEF_PRICE = databento_dbn.UNDEF_PRICE
 F_LAST = databento_dbn.F_LAST
 F_MAYBE_BAD_BOOK = databento_dbn.F_MAYBE_BAD_BOOK
-N_LEVELS = 10
 
 TRADE_DTYPE = np.dtype(databento_dbn.TradeMsg._dtypes)
 MBP10_DTYPE = np.dtype(databento_dbn.MBP10Msg._dtypes)
@@ -21,11 +20,3 @@ RTYPE_MBP10 = int(databento_dbn.RType.MBP_10.value)
 
 SCHEMA_DTYPES = {"trades": TRADE_DTYPE, "mbp-10": MBP10_DTYPE}
 SCHEMA_RTYPES = {"trades": RTYPE_TRADES, "mbp-10": RTYPE_MBP10}
-
-
-def level_field(kind: str, level: int) -> str:
-    """Name of one book column, e.g. level_field('bid_px', 3) == 'bid_px_03'."""
-    return f"{kind}_{level:02d}"
-
-
-BOOK_KINDS = ("bid_px", "ask_px", "bid_sz", "ask_sz", "bid_ct", "ask_ct")

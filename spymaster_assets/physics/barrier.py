@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 from numba import njit
 
-from spymaster_assets.market.dbn_format import N_LEVELS, level_field
+from spymaster_assets.vocabulary import N_LEVELS, level_field
 
 STATES = ("VACUUM", "CONSUMED", "WALL", "ABSORPTION", "WEAK", "NEUTRAL")
 VACUUM, CONSUMED, WALL, ABSORPTION, WEAK, NEUTRAL = range(6)

@@ -17,7 +17,6 @@ import numpy as np
 import polars as pl
 from numba import njit
 
-from spymaster_assets.market.dbn_format import N_LEVELS, level_field
 from spymaster_assets.physics.barrier import (
     BOOK_FIELDS,
     NO_PRICE,
@@ -29,6 +28,7 @@ from spymaster_assets.physics.barrier import (
     depth_expr,
     fill_book_arrays,
 )
+from spymaster_assets.vocabulary import N_LEVELS, level_field
 
 LEVEL_COLUMNS = [
     level_field(f"{side}_{kind}", k)

@@ -18,14 +18,12 @@ import numpy as np
 from spymaster_assets.market.dbn_format import (
     F_LAST,
     MBP10_DTYPE,
-    N_LEVELS,
     PRICE_SCALE,
     PUBLISHER_GLBX,
     RTYPE_MBP10,
     RTYPE_TRADES,
     TRADE_DTYPE,
     UNDEF_PRICE,
-    level_field,
 )
 from spymaster_assets.market.dbn_writer import write_dbn
 from spymaster_assets.market.trading_calendar import NS_PER_SECOND, session_windows
@@ -39,6 +37,7 @@ from spymaster_assets.sample.contracts import (
 )
 from spymaster_assets.sample.options_tape import option_trades, write_polygon_csv_gz
 from spymaster_assets.sample.price_path import latent_path
+from spymaster_assets.vocabulary import N_LEVELS, level_field
 
 ES_TICK = 0.25
 SPREAD_TICK = 0.05

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from spymaster_assets.market.dbn_format import BOOK_KINDS, N_LEVELS, level_field
+from spymaster_assets.vocabulary import BOOK_KINDS, N_LEVELS, level_field
 
 ES_TICKS_PER_POINT = 4  # ES trades on a 0.25 grid
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from spymaster_assets.signals.level_kinds import LEVEL_KINDS
-from spymaster_assets.signals.outcome_names import DIRECTIONS, OUTCOMES
+from spymaster_assets.vocabulary import DIRECTIONS, LEVEL_KINDS, OUTCOMES
 
 C = pa.Column
 POSITIVE = pa.Check.gt(0)

@@ -15,9 +15,8 @@ from numba import njit
 from spymaster_assets.market.trading_calendar import NS_PER_MINUTE, SessionWindows
 from spymaster_assets.schemas.columns import dtypes
 from spymaster_assets.schemas.silver import APPROACH_CONTEXT
-from spymaster_assets.signals.level_kinds import CODE, MOVING_KINDS
-from spymaster_assets.signals.outcome_names import UP
 from spymaster_assets.signals.prices import MILLI, to_milli
+from spymaster_assets.vocabulary import LEVEL_CODE, MOVING_KINDS, UP
 
 APPROACH_COLUMNS = dtypes(APPROACH_CONTEXT)
 
@@ -84,7 +83,7 @@ def approach_context(
         toward,
         path,
     )
-    moving = [CODE[k] for k in MOVING_KINDS]
+    moving = [LEVEL_CODE[k] for k in MOVING_KINDS]
     same_level = pl.struct(
         "level_kind",
         pl.when(pl.col("level_kind").is_in(moving)).then(None).otherwise(pl.col("level_price")),

@@ -15,8 +15,8 @@ from numba import njit
 from spymaster_assets.market.trading_calendar import NS_PER_MINUTE, SessionWindows
 from spymaster_assets.schemas.columns import dtypes
 from spymaster_assets.schemas.silver import OUTCOME_LABELS
-from spymaster_assets.signals.outcome_names import OUTCOMES, UP
 from spymaster_assets.signals.prices import MILLI, to_milli
+from spymaster_assets.vocabulary import OUTCOMES, UP
 
 CHOP, BREAK, BOUNCE = 0, 1, 2
 

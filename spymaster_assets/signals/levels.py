@@ -21,8 +21,8 @@ from spymaster_assets.market.trading_calendar import NS_PER_MINUTE, SessionWindo
 from spymaster_assets.schemas.columns import dtypes
 from spymaster_assets.schemas.silver import LEVELS
 from spymaster_assets.signals.bars import PREMARKET, RTH
-from spymaster_assets.signals.level_kinds import CODE
-from spymaster_assets.signals.prices import MILLI, to_cent, to_milli
+from spymaster_assets.signals.prices import MILLI, mean_to_cent, to_cent, to_milli
+from spymaster_assets.vocabulary import LEVEL_CODE
 
 LEVEL_COLUMNS = dtypes(LEVELS)
 
@@ -70,7 +70,7 @@ def _rows(kind: str, minutes: np.ndarray, values: np.ndarray) -> pl.DataFrame:
     return pl.DataFrame(
         {
             "ts_ns": minutes[ok],
-            "level_kind": np.full(ok.sum(), CODE[kind], dtype=np.int8),
+            "level_kind": np.full(ok.sum(), LEVEL_CODE[kind], dtype=np.int8),
             "level_kind_name": np.full(ok.sum(), kind, dtype=object).astype(str),
             "level_price": to_cent(values[ok]),
         },
@@ -128,10 +128,11 @@ def compute_levels(
     parts.append(_rows("SESSION_HIGH", minutes, _prefix_extreme(high[rth], n_rth, np.maximum)))
     parts.append(_rows("SESSION_LOW", minutes, _prefix_extreme(low[rth], n_rth, np.minimum)))
 
-    cum_notional = np.concatenate([[0.0], np.cumsum(bars["notional"].to_numpy()[rth])])
+    # Trade prices sit on the milli grid, so each bar's notional is an exact number of milli
+    # x contracts: summed as integers, the VWAP is rounded to the cent once, from the exact ratio.
+    cum_notional = np.concatenate([[0], np.cumsum(to_milli(bars["notional"].to_numpy()[rth]))])
     cum_volume = np.concatenate([[0], np.cumsum(bars["volume"].to_numpy()[rth])])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        vwap = np.where(cum_volume[n_rth] > 0, cum_notional[n_rth] / cum_volume[n_rth], np.nan)
+    vwap = mean_to_cent(cum_notional[n_rth], cum_volume[n_rth])
     parts.append(_rows("VWAP", minutes, vwap))
 
     closes = pl.concat(

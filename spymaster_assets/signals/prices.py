@@ -30,3 +30,16 @@ def to_cent(dollars) -> np.ndarray:
     milli = to_milli(dollars)
     cents = np.where(milli >= 0, (milli + 5) // 10, -((-milli + 5) // 10))
     return cents / 100.0
+
+
+def mean_to_cent(total_milli: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """total / count rounded to the cent once, half up, from the exact ratio of the integers
+    (NaN where count is 0): a volume-weighted mean price first rounded to the milli and then
+    to the cent would be a cent off whenever its thousandths end on 5 only after rounding
+    (627.86488 -> 627.865 -> 627.87 instead of 627.86). `total_milli` is Σ price x size with
+    prices in milli (non-negative), `count` Σ size."""
+    total = np.asarray(total_milli, dtype=np.int64)
+    count = np.asarray(count, dtype=np.int64)
+    safe = np.where(count > 0, count, 1)
+    cents = (2 * total + 10 * safe) // (20 * safe)  # floor(total / (10 count) + 1/2)
+    return np.where(count > 0, cents / 100.0, np.nan)

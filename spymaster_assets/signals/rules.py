@@ -9,8 +9,8 @@ from __future__ import annotations
 import polars as pl
 
 from spymaster_assets.market.trading_calendar import NS_PER_MINUTE
-from spymaster_assets.signals.outcome_names import UP
 from spymaster_assets.signals.prices import MILLI, milli_expr
+from spymaster_assets.vocabulary import UP
 
 
 def touch_rules(monitor_band: float) -> dict[str, pl.Expr]:

@@ -16,9 +16,8 @@ from spymaster_assets.market.trading_calendar import NS_PER_MINUTE, SessionWindo
 from spymaster_assets.schemas.columns import dtypes
 from spymaster_assets.schemas.silver import TOUCHES
 from spymaster_assets.signals.bars import RTH
-from spymaster_assets.signals.level_kinds import LEVEL_KINDS
-from spymaster_assets.signals.outcome_names import DOWN, UP
 from spymaster_assets.signals.prices import MILLI, milli_expr
+from spymaster_assets.vocabulary import DOWN, LEVEL_KINDS, UP
 
 TOUCH_COLUMNS = dtypes(TOUCHES)
 

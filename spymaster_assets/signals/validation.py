@@ -14,8 +14,8 @@ import polars as pl
 from spymaster_assets.market.trading_calendar import session_windows
 from spymaster_assets.schemas.columns import schema_errors
 from spymaster_assets.schemas.gold import SIGNALS
-from spymaster_assets.signals.outcome_names import OUTCOMES
 from spymaster_assets.signals.rules import direction_rule, label_rules, rule_failures, touch_rules
+from spymaster_assets.vocabulary import OUTCOMES
 
 
 @dataclass
