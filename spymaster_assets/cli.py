@@ -236,6 +236,7 @@ def materialize(date, start, end, all_, select, force, data_dir) -> None:
 
     import dagster as dg
 
+    from spymaster_assets import failed_checks as fc
     from spymaster_assets.defs.chain.assets import days_per_run
     from spymaster_assets.market.trading_calendar import consecutive_sessions
 
@@ -250,6 +251,7 @@ def materialize(date, start, end, all_, select, force, data_dir) -> None:
         f"runs: {len(chunks) + bool(combined)}"
     )
     failed: list[str] = []
+    failed_checks: list = []
     done = 0
     with dg.DagsterInstance.get() as instance:
         for chunk in chunks:
@@ -264,6 +266,7 @@ def materialize(date, start, end, all_, select, force, data_dir) -> None:
             )
             events = result.all_events
             checks = _check_failures(events)
+            failed_checks += fc.from_events(events)
             errors = _run_errors(result) if not result.success else []
             for day in chunk:
                 done += 1
@@ -319,10 +322,12 @@ def materialize(date, start, end, all_, select, force, data_dir) -> None:
             click.echo(f"combined {status} in {time.perf_counter() - started:.1f}s  {summary}")
             for line in checks_of(result):
                 click.echo(f"    check failed: {line}")
+            failed_checks += fc.from_events(result.all_events)
             if not result.success:
                 failed.append("combined")
                 for line in _run_errors(result):
                     click.echo(f"    error: {line}", err=True)
+    fc.report(sorted(failed_checks), click.echo)
     if failed:
         total = len(days) + bool(combined)
         click.echo(f"{len(failed)} of {total} failed: {', '.join(failed)}", err=True)
@@ -465,9 +470,12 @@ def backfill(
     import dagster as dg
 
     from spymaster_assets import backfill as bf
+    from spymaster_assets import failed_checks as fc
 
     defs, graph, keys = _resolve_selection(select)
     daily = sorted(k for k in keys if graph.get(k).partitions_def is not None)
+    check_keys = [k for k in graph.asset_check_keys if k.asset_key in set(daily)]
+    range_days = list(days)
     with dg.DagsterInstance.get() as instance:
         try:
             bf.require_backfill_daemon(instance)
@@ -490,6 +498,7 @@ def backfill(
             days = [d for d in days if d not in left_out]
             if not days:
                 click.echo("nothing to backfill: every trading day is current")
+                fc.report(fc.latest_failures(instance, check_keys, range_days), click.echo)
                 return
             timeout = max(1.0, timeout - (time.monotonic() - started))
         backfill_id = bf.submit(
@@ -517,6 +526,8 @@ def backfill(
             final = bf.follow(instance, backfill_id, days, daily, show, timeout)
         except TimeoutError as exc:
             raise click.ClickException(str(exc)) from exc
+        # every day of the range, those left out as current included
+        fc.report(fc.latest_failures(instance, check_keys, range_days), click.echo)
     for line in final.errors:
         click.echo(f"    error: {line}", err=True)
     if not final.succeeded:

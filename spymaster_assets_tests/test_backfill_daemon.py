@@ -84,6 +84,7 @@ def test_a_backfill_leaves_out_the_days_the_sensor_built_and_force_rebuilds_them
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 of 2 trading days are current" in done.stdout, done.stdout
     assert "nothing to backfill" in done.stdout
+    assert "checks: every check passed" in done.stdout, "the days' recorded results, listed"
     assert "2025-11-22" not in done.stdout, "no weekend partitions"
     layout = DataLayout(data)
     with instance_at(home) as instance:
@@ -97,6 +98,7 @@ def test_a_backfill_leaves_out_the_days_the_sensor_built_and_force_rebuilds_them
     forced = backfill(env, "--start", str(FRIDAY), "--end", str(MONDAY), "--force")
     assert forced.returncode == 0, forced.stdout + forced.stderr
     assert "2 trading days x" in forced.stdout and "succeeded" in forced.stdout
+    assert "checks: every check passed" in forced.stdout, forced.stdout
     with instance_at(home) as instance:
         backfills = instance.get_backfills()
         assert len(backfills) == 1 and backfills[0].status.value == "COMPLETED_SUCCESS"
@@ -142,7 +144,7 @@ def test_a_backfill_leaves_out_the_days_the_sensor_built_and_force_rebuilds_them
             built = Counter(r.partition_key for r in records)
             assert built == {str(FRIDAY): 2, str(MONDAY): 2}, (key, built)
     # The benchmark tells who built the days and who recorded them again, from the same records.
-    runs, _ = _runs_and_checks(home, env, [FRIDAY, MONDAY])
+    runs, _, _ = _runs_and_checks(home, env, [FRIDAY, MONDAY])
     daily_runs = [r for r in runs if r["days"]]
     assert {r["by"] for r in daily_runs} == {"sensor", "backfill"}
     built_days = sum(r["materializations"] - r["recorded_again"] for r in daily_runs)
@@ -156,6 +158,14 @@ def test_a_backfill_leaves_out_the_days_the_sensor_built_and_force_rebuilds_them
 def test_a_failing_partition_fails_the_backfill_with_its_error(daemon):
     _, data, env = daemon
     DataLayout(data).options_path(TUESDAY).unlink()
+    # Monday gets one unparsable options row: a WARN check that fails without failing the day
+    monday = DataLayout(data).options_path(MONDAY)
+    seen = monday.stat()
+    header, first, *rows = gzip.decompress(monday.read_bytes()).decode().splitlines()
+    monday.write_bytes(
+        gzip.compress("\n".join([header, first.rsplit(",", 1)[0] + ",x", *rows]).encode())
+    )
+    os.utime(monday, ns=(seen.st_atime_ns, seen.st_mtime_ns))  # the sensor sees nothing new
     done = backfill(
         env, "--start", str(MONDAY), "--end", str(TUESDAY), "--select", "bronze/spy_option_trades",
         "--force",  # Monday built again too: the other partition of the backfill succeeds
@@ -164,6 +174,11 @@ def test_a_failing_partition_fails_the_backfill_with_its_error(daemon):
     assert "missing raw file" in done.stderr and str(TUESDAY) in done.stderr
     assert f"failed partitions {TUESDAY}" in done.stderr
     assert f"{MONDAY} 1/1" in done.stdout, "the other partition still succeeded"
+    # the backfill ends with every failed check of its days, the WARN one of a good day too
+    closing = done.stdout.split("checks: 1 failed", 1)[1].splitlines()[1].strip()
+    assert closing.startswith(f"{MONDAY} bronze/spy_option_trades:bad_rows WARN 1 not <= 0"), (
+        closing
+    )
 
 
 def test_no_daemon_no_backfill(tmp_path):

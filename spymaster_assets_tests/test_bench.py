@@ -185,3 +185,13 @@ def test_the_backfill_bench_names_each_process_by_what_it_runs(cmdline, role):
     from spymaster_assets.bench.backfill import _label
 
     assert _label(cmdline) == role
+
+
+def test_the_report_lists_every_failed_check_of_its_days(bench_run):
+    _, stdout, report = bench_run
+    assert report["chains"]["1x"]["failed_checks"] == []  # a demo day passes every check
+    assert "- the 1x day (warm chain): every check passed" in stdout
+    line = "2025-12-16 gold/signals:physics_varies ERROR fuel_effect is constant (AMPLIFY)"
+    chains = {**report["chains"], "1x": {**report["chains"]["1x"], "failed_checks": [line]}}
+    table = markdown({**report, "chains": chains})
+    assert f"- the 1x day (warm chain): 1 failed\n  - `{line}`" in table

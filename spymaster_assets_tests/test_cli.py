@@ -34,6 +34,7 @@ def test_materialize_one_day_records_runs_in_the_instance(one_day, dagster_home)
     assert done.returncode == 0, done.stderr
     assert f"{SAMPLE_DAY} ok" in done.stdout and "combined ok" in done.stdout
     assert "check failed" not in done.stdout, done.stdout
+    assert done.stdout.rstrip().endswith("checks: every check passed"), done.stdout
     for name in ("es_trades", "es_mbp10", "spy_option_trades"):
         assert DataLayout(one_day).lake_path("bronze", name, str(SAMPLE_DAY)).exists()
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:

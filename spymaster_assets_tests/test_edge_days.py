@@ -136,6 +136,17 @@ def failed_checks(stdout: str, day: dt.date) -> list[str]:
     return [line.split("check failed: ", 1)[1] for line in block.group(1).splitlines()]
 
 
+def closing_list(stdout: str) -> list[str]:
+    """The list of every failed check the CLI ends with."""
+    if "checks: every check passed" in stdout:
+        return []
+    tail = re.search(r"checks: (\d+) failed .*\n((?:    .*\n?)*)", stdout)
+    assert tail, stdout
+    lines = [line.strip() for line in tail.group(2).splitlines()]
+    assert len(lines) == int(tail.group(1))
+    return lines
+
+
 def test_every_edge_day_runs_the_whole_chain(edge_lake):
     data, _, done, _, _ = edge_lake
     assert done.returncode == 0, done.stdout + done.stderr
@@ -150,6 +161,10 @@ def test_every_edge_day_runs_the_whole_chain(edge_lake):
     clean_days = {FIRST_EDT_DAY, FIRST_EST_DAY, EARLY_CLOSE}
     for day in clean_days:
         assert failed_checks(done.stdout, day) == [], day
+    # the CLI ends with every failed check of every day, WARN ones included
+    every = sorted(f"{day} {line}" for day in DAYS for line in failed_checks(done.stdout, day))
+    assert every, "the edge days are expected to fail some non-blocking check"
+    assert closing_list(done.stdout) == every
 
 
 @pytest.mark.parametrize("day", [FIRST_EDT_DAY, FIRST_EST_DAY, EARLY_CLOSE])

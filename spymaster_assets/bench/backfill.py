@@ -213,6 +213,7 @@ class BackfillRun:
     peak_rss_by_role: dict[str, int]
     cpu_seconds_by_role: dict[str, float]
     per_partition_checks: int
+    failed_checks: list[str]  # day asset:check SEVERITY message
 
 
 def run_backfill(
@@ -241,25 +242,29 @@ def run_backfill(
             raise RuntimeError(
                 f"the backfill failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
             )
-        runs, checks = _runs_and_checks(home, env, days)
+        runs, checks, failed = _runs_and_checks(home, env, days)
     say(
         f"  {len(days)} days, {len(runs)} runs, up to {max_concurrent_runs or 'the repo setting'} "
         f"at once: {wall:.0f}s"
     )
     work = max(r["end"] for r in runs) - min(r["start"] for r in runs)
     return BackfillRun(
-        round(wall, 2), round(work, 2), runs, rss.by_role(), rss.cpu_by_role(), checks
+        round(wall, 2), round(work, 2), runs, rss.by_role(), rss.cpu_by_role(), checks, failed
     )
 
 
-def _runs_and_checks(home: Path, env: dict, days: list[dt.date]) -> tuple[list[dict], int]:
-    """The backfill's runs (days, wall time) and how many check results carry a partition."""
+def _runs_and_checks(
+    home: Path, env: dict, days: list[dt.date]
+) -> tuple[list[dict], int, list[str]]:
+    """The backfill's runs (days, wall time), how many check results carry a partition, and
+    every check whose latest result for one of the days failed."""
     script = """
 import json, sys
 import dagster as dg
 from dagster._core.storage.event_log.base import AssetCheckKey
 from spymaster_assets.backfill import run_days
 from spymaster_assets.definitions import defs
+from spymaster_assets.failed_checks import latest_failures
 days = set(sys.argv[1].split(","))
 instance = dg.DagsterInstance.get()
 runs = []
@@ -282,14 +287,15 @@ for key in graph.asset_check_keys:
     history = instance.event_log_storage.get_asset_check_execution_history(key, limit=1000)
     checked += len({r.partition for r in history if r.partition in days
                     and r.status.value in ("SUCCEEDED", "FAILED")})
-print(json.dumps({"runs": runs, "checks": checked}))
+failed = [f.line() for f in latest_failures(instance, list(graph.asset_check_keys), sorted(days))]
+print(json.dumps({"runs": runs, "checks": checked, "failed_checks": failed}))
 """
     done = subprocess.run(
         [sys.executable, "-c", script, ",".join(str(d) for d in days)],
         env=env, cwd=REPO, capture_output=True, text=True, check=True,
     )  # fmt: skip
     out = json.loads(done.stdout.strip().splitlines()[-1])
-    return out["runs"], out["checks"]
+    return out["runs"], out["checks"], out["failed_checks"]
 
 
 def measure_startup(say: Callable[[str], None], repeats: int = 5) -> dict:

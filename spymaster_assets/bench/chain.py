@@ -52,6 +52,7 @@ def run_chain(defs, data_dir: str, day: str, instance) -> tuple[float, str]:
 def measure(data_dir: str, day: str, warm_data_dir: str, warm_day: str) -> dict:
     import dagster as dg
 
+    from spymaster_assets import failed_checks
     from spymaster_assets.definitions import defs
 
     with dg.DagsterInstance.ephemeral() as instance:
@@ -78,8 +79,10 @@ def measure(data_dir: str, day: str, warm_data_dir: str, warm_day: str) -> dict:
                     "peak_rss_bytes": sampler.peak(entry.timestamp - seconds, entry.timestamp),
                 }
             )
+        failed = [f.line() for f in failed_checks.from_events(instance.all_logs(run_id))]
     return {
         "day": day,
+        "failed_checks": failed,
         "warmup_seconds": round(warm_seconds, 3),
         "chain_seconds": round(total, 4),
         "assets": assets,

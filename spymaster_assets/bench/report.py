@@ -295,6 +295,30 @@ def where_the_time_goes(report: dict) -> list[str]:
     ]
 
 
+def failed_checks_section(report: dict) -> list[str]:
+    """Every check that failed on the benchmark's days: a WARN or non-blocking check fails
+    without failing its day, and a generated day that trips one should be seen."""
+    found: list[tuple[str, list[str]]] = [
+        (f"the {label} day (warm chain)", chain["failed_checks"])
+        for label, chain in report["chains"].items()
+        if "failed_checks" in chain
+    ]
+    backfill = report.get("backfill")
+    if backfill and "failed_checks" in backfill["two_at_once"]:
+        found.append((f"the {len(backfill['days'])} backfill days",
+                      backfill["two_at_once"]["failed_checks"]))  # fmt: skip
+    if not found:
+        return []
+    lines = ["", "## Failed checks", ""]
+    for where, failed in found:
+        if not failed:
+            lines.append(f"- {where}: every check passed")
+            continue
+        lines.append(f"- {where}: {len(failed)} failed")
+        lines += [f"  - `{line}`" for line in failed]
+    return lines
+
+
 def markdown(report: dict) -> str:
     m = report["machine"]
     floor = report["floor"]
@@ -363,6 +387,7 @@ def markdown(report: dict) -> str:
             f"{_gib(chain['child_peak_rss_bytes'])} |"
         )
     lines += backfill_section(report)
+    lines += failed_checks_section(report)
     dagster, naive = report.get("dagster_path"), report.get("naive")
     lines += ["", "## Other paths", ""]
     if dagster:
