@@ -57,7 +57,10 @@ class SpymasterConfig(dg.ConfigurableResource):
         -1, description="Dealers take the customer's opposite side: dealer = sign x customer."
     )
     fuel_strike_range: float = Field(2.0, description="FUEL_STRIKE_RANGE ($ SPY) around L.")
-    fuel_gamma_threshold: float = Field(10_000.0, description="FUEL_GAMMA_THRESHOLD.")
+    fuel_share_threshold: float = Field(
+        0.10,
+        description="FUEL_SHARE_THRESHOLD: gamma_share below minus it is AMPLIFY, above it DAMPEN.",
+    )
 
     # Approach and labels (SPEC §7, §8)
     lookback_minutes: int = Field(10, description="LOOKBACK_MINUTES for approach context.")

@@ -94,7 +94,7 @@ def test_resources_include_the_typed_configuration_with_spec_defaults():
         "iv_max": 5.0,
         "default_iv": 0.20,
         "fuel_strike_range": 2.0,
-        "fuel_gamma_threshold": 10_000.0,
+        "fuel_share_threshold": 0.10,
         "front_month_warn_share": 0.90,
         "front_month_error_share": 0.50,
     }

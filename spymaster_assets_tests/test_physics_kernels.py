@@ -353,18 +353,31 @@ def fuel_of(flow_rows, level=100.0) -> dict:
         schema={"ts_ns": pl.Int64, "strike": pl.Float64, "dealer_gamma": pl.Float64},
         orient="row",
     )
-    return fuel_physics(touch(level=level), flow, FuelParams(2.0, 10_000.0)).row(0, named=True)
+    return fuel_physics(touch(level=level), flow, FuelParams(2.0, 0.10)).row(0, named=True)
 
 
-def test_fuel_effects():
+def test_fuel_effects_follow_the_level_s_share_of_the_day_s_dealer_gamma():
     info = T0 + 60 * S
-    assert fuel_of([(T0, 101.0, -15_000.0)])["fuel_effect"] == "AMPLIFY"
-    assert fuel_of([(T0, 98.0, 15_000.0)])["fuel_effect"] == "DAMPEN"
-    neutral = fuel_of([(T0, 103.0, -50_000.0), (info + 1, 100.0, -50_000.0), (T0, 100.0, 5_000.0)])
-    assert neutral["fuel_effect"] == "NEUTRAL" and neutral["gamma_exposure"] == 5_000.0
-    assert fuel_of([(info, 102.0, -10_001.0)])["fuel_effect"] == "AMPLIFY", (
-        "at info time and ±$2 included"
-    )
+    # the level's strikes hold -15,000 of 25,000 in all: a share of -0.6
+    amplify = fuel_of([(T0, 101.0, -15_000.0), (T0, 110.0, 10_000.0)])
+    assert amplify["gamma_share"] == pytest.approx(-0.6) and amplify["fuel_effect"] == "AMPLIFY"
+    dampen = fuel_of([(T0, 98.0, 15_000.0)])
+    assert dampen["gamma_share"] == 1.0 and dampen["fuel_effect"] == "DAMPEN"
+    # a big exposure is NEUTRAL when the day's positioning sits elsewhere: 5,000 of 105,000
+    neutral = fuel_of([(T0, 103.0, -50_000.0), (info + 1, 100.0, -50_000.0), (T0, 100.0, 5_000.0),
+                       (T0, 90.0, -50_000.0)])  # fmt: skip
+    assert neutral["gamma_exposure"] == 5_000.0
+    assert neutral["gamma_share"] == pytest.approx(5_000 / 105_000)
+    assert neutral["fuel_effect"] == "NEUTRAL"
+    # a print at the information time and ±$2 counts; a later one (info + 1 ns) does not
+    edge = fuel_of([(info, 102.0, -10.0), (info + 1, 50.0, 1e9), (T0, 80.0, 80.0)])
+    assert edge["gamma_share"] == pytest.approx(-10 / 90) and edge["fuel_effect"] == "AMPLIFY"
+    # no 0DTE trade before the information time: no share, NEUTRAL
+    none = fuel_of([(info + 1, 100.0, -1e6)])
+    assert none["gamma_share"] is None and none["fuel_effect"] == "NEUTRAL"
+    # the same share whatever the volume: every gamma x 1,000 changes nothing but the exposure
+    big = fuel_of([(T0, 101.0, -15e6), (T0, 110.0, 10e6)])
+    assert big["gamma_share"] == pytest.approx(-0.6) and big["fuel_effect"] == "AMPLIFY"
 
 
 @settings(max_examples=60, deadline=None)
@@ -381,5 +394,19 @@ def test_fuel_matches_a_plain_python_reference(seed):
     )
     level = float(rng.choice([99.5, 100.0, 100.37]))
     got = fuel_of(rows, level)
-    expected = sum(g for t, k, g in rows if t <= T0 + 60 * S and abs(k - level) <= 2.0 + 1e-9)
+    known = [(k, g) for t, k, g in rows if t <= T0 + 60 * S]
+    expected = sum(g for k, g in known if abs(k - level) <= 2.0 + 1e-9)
     assert got["gamma_exposure"] == pytest.approx(expected, abs=1e-6)
+    by_strike: dict[float, float] = {}
+    for k, g in known:
+        by_strike[k] = by_strike.get(k, 0.0) + g
+    total = sum(abs(v) for v in by_strike.values())
+    if total == 0:
+        assert got["gamma_share"] is None and got["fuel_effect"] == "NEUTRAL"
+        return
+    share = expected / total
+    assert got["gamma_share"] == pytest.approx(share, abs=1e-9)
+    assert -1.0 <= got["gamma_share"] <= 1.0
+    if abs(abs(share) - 0.10) > 1e-9:  # away from the threshold itself
+        effect = "AMPLIFY" if share < -0.10 else "DAMPEN" if share > 0.10 else "NEUTRAL"
+        assert got["fuel_effect"] == effect

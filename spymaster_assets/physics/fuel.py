@@ -16,16 +16,18 @@ EFFECTS = ("NEUTRAL", "AMPLIFY", "DAMPEN")
 @dataclass(frozen=True)
 class FuelParams:
     strike_range: float
-    gamma_threshold: float
+    share_threshold: float  # FUEL_SHARE_THRESHOLD: |gamma_share| beyond it is AMPLIFY/DAMPEN
 
 
 @njit(cache=True)
-def fuel_kernel(flow_ts, strike_m, dealer_gamma, info_ts, level_m, range_m, exposure):
-    """Σ dealer gamma of option trades at or before info_ts on strikes within range of L.
+def fuel_kernel(flow_ts, strike_m, dealer_gamma, info_ts, level_m, range_m, exposure, total_abs):
+    """Σ dealer gamma of option trades at or before info_ts on strikes within range of L
+    (`exposure`), and Σ over every strike of |its cumulative dealer gamma| then (`total_abs`,
+    the day's dealer positioning so far, G of SPEC §6).
 
     Trades are grouped by strike (in time order within a strike) with a running sum, so each
-    signal adds, for each strike in range, the running sum at its information time: a search
-    per strike instead of a pass over every trade of the day."""
+    signal adds, for each strike, the running sum at its information time: a search per strike
+    instead of a pass over every trade of the day."""
     order = np.argsort(strike_m, kind="mergesort")  # stable: time order within a strike
     n = len(order)
     ts = np.empty(n, np.int64)
@@ -45,20 +47,28 @@ def fuel_kernel(flow_ts, strike_m, dealer_gamma, info_ts, level_m, range_m, expo
             running[j] = running[j - 1] + dealer_gamma[k]
     starts[blocks] = n
     for i in range(len(info_ts)):
-        total = 0.0
+        near = 0.0
+        every = 0.0
         lo = np.searchsorted(strikes[:blocks], level_m[i] - range_m, side="left")
         hi = np.searchsorted(strikes[:blocks], level_m[i] + range_m, side="right")
-        for b in range(lo, hi):
+        for b in range(blocks):
             a, z = starts[b], starts[b + 1]
             end = a + np.searchsorted(ts[a:z], info_ts[i], side="right")
             if end > a:
-                total += running[end - 1]
-        exposure[i] = total
+                every += abs(running[end - 1])
+                if lo <= b < hi:
+                    near += running[end - 1]
+        exposure[i] = near
+        total_abs[i] = every
 
 
 def fuel_physics(touches: pl.DataFrame, flow: pl.DataFrame, params: FuelParams) -> pl.DataFrame:
+    """gamma_exposure near each level, its share of the day's absolute dealer gamma so far
+    (null before any 0DTE trade), and the fuel effect from that share: a share means the same
+    on a quiet day and on a real one, where SPY 0DTE trades millions of contracts."""
     n = touches.height
     exposure = np.zeros(n)
+    total_abs = np.zeros(n)
     flow = flow.sort("ts_ns", maintain_order=True)
     fuel_kernel(
         flow["ts_ns"].to_numpy(),
@@ -68,10 +78,16 @@ def fuel_physics(touches: pl.DataFrame, flow: pl.DataFrame, params: FuelParams) 
         to_milli(touches["level_price"].to_numpy()),
         round(params.strike_range * MILLI),
         exposure,
+        total_abs,
     )
-    thr = params.gamma_threshold
-    effect = np.where(exposure < -thr, "AMPLIFY", np.where(exposure > thr, "DAMPEN", "NEUTRAL"))
+    has = total_abs > 0
+    share = np.where(has, exposure / np.where(has, total_abs, 1.0), np.nan)
+    thr = params.share_threshold
+    effect = np.where(
+        has & (share < -thr), "AMPLIFY", np.where(has & (share > thr), "DAMPEN", "NEUTRAL")
+    )
     return touches.select("ts_ns", "level_price").with_columns(
         gamma_exposure=pl.Series(exposure),
+        gamma_share=pl.Series(share, dtype=pl.Float64).fill_nan(None),
         fuel_effect=pl.Series(effect if n else np.array([], dtype=str)),
     )

@@ -30,13 +30,22 @@ def tape_failures(frame: pl.DataFrame) -> list[str]:
     )
 
 
-def fuel_failures(frame: pl.DataFrame, threshold: float) -> list[str]:
-    g = pl.col("gamma_exposure")
+def fuel_failures(frame: pl.DataFrame, share_threshold: float) -> list[str]:
+    share, exposure = pl.col("gamma_share"), pl.col("gamma_exposure")
     expected = (
-        pl.when(g < -threshold)
+        pl.when(share < -share_threshold)
         .then(pl.lit("AMPLIFY"))
-        .when(g > threshold)
+        .when(share > share_threshold)
         .then(pl.lit("DAMPEN"))
-        .otherwise(pl.lit("NEUTRAL"))
+        .otherwise(pl.lit("NEUTRAL"))  # a null share (no 0DTE trade yet) included
     )
-    return rule_failures(frame, {"effect follows exposure": pl.col("fuel_effect") == expected})
+    return rule_failures(
+        frame,
+        {
+            "effect follows the share": pl.col("fuel_effect") == expected,
+            "share within [-1, 1]": share.is_null() | share.is_between(-1.0, 1.0),
+            "share has the sign of the exposure": share.is_null()
+            | (share.sign() == exposure.sign()),
+            "no share only without exposure": share.is_not_null() | (exposure == 0),
+        },
+    )

@@ -183,6 +183,12 @@ FUEL_PHYSICS = pa.DataFrameSchema(
         "gamma_exposure": C(
             pl.Float64, description="Σ cumulative dealer gamma near L, shares per $1"
         ),
+        "gamma_share": C(
+            pl.Float64,
+            pa.Check.in_range(-1.0, 1.0),
+            nullable=True,
+            description="gamma_exposure / Σ |cumulative dealer gamma| of every 0DTE strike",
+        ),
         "fuel_effect": C(pl.String, pa.Check.isin(["AMPLIFY", "DAMPEN", "NEUTRAL"])),
     },
     strict=True,

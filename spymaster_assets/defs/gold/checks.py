@@ -25,6 +25,7 @@ PHYSICS_COLUMNS = (
     "tape_velocity",
     "sweep_detected",
     "gamma_exposure",
+    "gamma_share",
     "fuel_effect",
 )
 MIN_SIGNALS_FOR_VARIATION = 20

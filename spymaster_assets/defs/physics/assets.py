@@ -239,8 +239,9 @@ def tape_physics(day: Day, touches: pl.LazyFrame, es_trades: pl.LazyFrame) -> Da
     kinds=NUMBA,
     description=(
         "Dealer gamma near each signal's level as of its information time: Σ cumulative dealer "
-        "gamma of 0DTE trades on strikes within FUEL_STRIKE_RANGE of the level, and the effect "
-        "(AMPLIFY when dealers are short gamma beyond the threshold, DAMPEN when long)."
+        "gamma of 0DTE trades on strikes within FUEL_STRIKE_RANGE of the level, its share of the "
+        "day's absolute dealer gamma so far (gamma_share), and the effect from that share "
+        "(AMPLIFY when dealers are short beyond FUEL_SHARE_THRESHOLD, DAMPEN when long)."
     ),
 )
 def fuel_physics(day: Day, touches: pl.LazyFrame, flow: pl.LazyFrame) -> DayOutput:
@@ -253,7 +254,7 @@ def fuel_physics(day: Day, touches: pl.LazyFrame, flow: pl.LazyFrame) -> DayOutp
     settings = day.settings
     signals = touches.collect()
     params = FuelParams(
-        strike_range=settings.fuel_strike_range, gamma_threshold=settings.fuel_gamma_threshold
+        strike_range=settings.fuel_strike_range, share_threshold=settings.fuel_share_threshold
     )
     frame = day.kernels.fuel(
         signals, flow.select("ts_ns", "strike", "dealer_gamma").collect(), params
@@ -264,7 +265,7 @@ def fuel_physics(day: Day, touches: pl.LazyFrame, flow: pl.LazyFrame) -> DayOutp
         ch.rules_result(
             checks.FUEL_PHYSICS,
             checks.CONSISTENCY,
-            fuel_failures(frame, settings.fuel_gamma_threshold) + same_keys(frame, signals),
+            fuel_failures(frame, settings.fuel_share_threshold) + same_keys(frame, signals),
         ),
     ]
     return output(frame, results, fuel_effects=json_counts(frame, "fuel_effect"))
