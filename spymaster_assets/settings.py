@@ -45,7 +45,10 @@ class SpymasterConfig(dg.ConfigurableResource):
     replenishment_ratio_cap: float = Field(1e6, description="Finite cap for added/(0) ratios.")
     tape_band: float = Field(0.50, description="TAPE_BAND ($ SPY) around the level.")
     sweep_max_gap_ms: float = Field(100.0, description="SWEEP_MAX_GAP_MS between prints.")
-    sweep_min_notional: float = Field(500_000.0, description="SWEEP_MIN_NOTIONAL ($).")
+    sweep_min_notional: float = Field(
+        10_000_000.0,
+        description="SWEEP_MIN_NOTIONAL ($): about 30 ES contracts (one is worth about $340,000).",
+    )
 
     # Fuel (SPEC §6)
     risk_free_rate: float = Field(0.045, description="RISK_FREE_RATE (annual, continuous).")

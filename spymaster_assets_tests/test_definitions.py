@@ -88,7 +88,7 @@ def test_resources_include_the_typed_configuration_with_spec_defaults():
         "r_wall": 1.5,
         "weak_percentile": 0.20,
         "sweep_max_gap_ms": 100.0,
-        "sweep_min_notional": 500_000.0,
+        "sweep_min_notional": 10_000_000.0,
         "risk_free_rate": 0.045,
         "iv_min": 0.01,
         "iv_max": 5.0,

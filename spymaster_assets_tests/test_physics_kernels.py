@@ -15,7 +15,7 @@ from spymaster_assets.physics.tape import TapeParams, tape_physics
 S = 10**9
 T0 = 1_763_650_000 * S  # an arbitrary RTH instant
 PARAMS = BarrierParams(60 * S, 1800 * S, 8, 100.0, 0.3, 1.5, 0.2, 1e6)
-TAPE = TapeParams(60 * S, 5.0, 100_000_000, 500_000.0, 50.0)
+TAPE = TapeParams(60 * S, 5.0, 100_000_000, 10_000_000.0, 50.0)  # SPEC's defaults
 
 
 def book_frame(rows: list[tuple[int, dict[float, int], dict[float, int]]]) -> pl.DataFrame:
@@ -327,17 +327,18 @@ def sweep_of(trades) -> bool:
 
 def test_a_sweep_and_the_near_misses():
     ms = 1_000_000
+    # 67 contracts at each of 1000.00, 1000.25, 1000.50: 67 x 3000.75 x $50 = $10,052,512
     sweep = [
-        (T0 + S, 1000.0, 5, "B"),
-        (T0 + S + 40 * ms, 1000.25, 5, "B"),
-        (T0 + S + 80 * ms, 1000.5, 5, "B"),
+        (T0 + S, 1000.0, 67, "B"),
+        (T0 + S + 40 * ms, 1000.25, 67, "B"),
+        (T0 + S + 80 * ms, 1000.5, 67, "B"),
     ]
     assert sweep_of(sweep)
     assert not sweep_of([(t, 1000.0, q, s) for t, _, q, s in sweep]), "one price only"
     assert not sweep_of(
         [(T0 + S + k * 150 * ms, p, q, s) for k, (_, p, q, s) in enumerate(sweep)]
     ), "gaps > 100 ms"
-    assert not sweep_of([(t, p, 1, s) for t, p, _, s in sweep]), "notional below $500,000"
+    assert not sweep_of([(t, p, 66, s) for t, p, _, s in sweep]), "$9,902,475: below $10M"
     assert not sweep_of([(t, p, q, "AB"[k % 2]) for k, (t, p, q, _) in enumerate(sweep)]), (
         "alternating sides"
     )

@@ -48,7 +48,7 @@ def warm_up() -> None:
     bars = pl.DataFrame({"ts_ns": [t - 60 * 10**9], "close": [100.0]})
     approach.approach_context(touches, bars, w, 10, 15)
     labels.outcome_labels(touches, trades, w, 5, 2.0, 10.0)
-    tape.tape_physics(touches, trades, tape.TapeParams(60 * 10**9, 5.0, 10**8, 5e5, 50.0), 10.0)
+    tape.tape_physics(touches, trades, tape.TapeParams(60 * 10**9, 5.0, 10**8, 1e7, 50.0), 10.0)
     flow = pl.DataFrame({"ts_ns": [t], "strike": [100.0], "dealer_gamma": [1.0]})
     fuel.fuel_physics(touches, flow, fuel.FuelParams(2.0, 0.1))
     books = pl.DataFrame(
