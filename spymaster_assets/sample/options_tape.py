@@ -26,6 +26,7 @@ from spymaster_assets.market.trading_calendar import (
 from spymaster_assets.physics.option_flow import YEAR_S
 
 LOOKALIKE_ROOTS = ("SPYG", "SPYV", "SPYD")
+LEAN_SPAN_S = 3600  # how long customers keep leaning one way on a contract
 CONDITIONS = np.array(["209", "219", "227", "229", "209,219"])
 EXCHANGES = np.array([300, 301, 302, 303, 304, 307, 308, 309, 312, 313, 315, 316, 319, 322, 323])
 
@@ -92,14 +93,18 @@ def option_trades(
     t_years = np.maximum((close_by_expiry[expiry_idx] - ts) / NS_PER_SECOND, 60.0) / YEAR_S
     vol = _smile((strike - spot) / spot, atm=0.14 + 0.04 * rng.random())
     fair = bs_price_array(spot, strike, t_years, risk_free_rate, vol, is_call)
-    # Customers lean one way per contract for the day (net buyers of some strikes, sellers of
-    # others, buyers overall). A buy prints at the ask and above the contract's previous print,
-    # a sell at the bid and below it, so the tick rule can recover the side, and dealer gamma
-    # builds up by strike through the day (walls, fuel).
+    # Customers lean one way per contract for an hour or so (net buyers of some strikes,
+    # sellers of others, buyers overall), then the flow turns: a new lean per contract every
+    # LEAN_SPAN_S, so dealers are short gamma at a strike for a while and long later, as on a
+    # real day, not one-signed from the open to the close. A buy prints at the ask and above
+    # the contract's previous print, a sell at the bid and below it, so the tick rule can
+    # recover the side, and dealer gamma builds up by strike through the day (walls, fuel).
     base = np.round(spot_by_second[open_s])
-    lean = np.clip(rng.uniform(-0.9, 0.9, size=(61, 2)) + 0.05, -0.95, 0.95)
+    spans = (close_s - open_s) // LEAN_SPAN_S + 1
+    lean = np.clip(rng.uniform(-0.9, 0.9, size=(spans, 61, 2)) + 0.05, -0.95, 0.95)
+    span = np.clip((seconds - open_s) // LEAN_SPAN_S, 0, spans - 1)
     slot = np.clip(strike - base + 30, 0, 60).astype(np.int64)
-    buys = rng.random(n) < 0.5 + 0.5 * lean[slot, is_call.astype(np.int64)]
+    buys = rng.random(n) < 0.5 + 0.5 * lean[span, slot, is_call.astype(np.int64)]
     half_spread = 0.03 + 0.02 * rng.random(n)
     contract = np.unique(expiry_idx * 1_000_000 + slot * 10 + is_call, return_inverse=True)[1]
     price = print_prices(fair, half_spread, buys, contract.astype(np.int64))
