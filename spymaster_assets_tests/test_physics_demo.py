@@ -68,6 +68,18 @@ def test_barrier_states_fuel_effects_and_option_levels_all_appear(demo):
     assert set(gold["sweep_detected"]) == {True, False}
 
 
+def test_the_day_s_mix_of_physics_is_in_its_materialization_metadata(demo):
+    for day in DAYS:
+        one = demo.gold.filter(pl.col("date") == day)
+        meta = demo.metadata[(day, "gold/signals")]
+        assert meta["sweep_share"].value == round(float(one["sweep_detected"].mean()), 4), day
+        assert 0 < meta["sweep_share"].value < 0.3, "sweeps are rare on a demo day"
+        counts = dict(one["fuel_effect"].value_counts().iter_rows())
+        assert meta["fuel_effects"].value == counts, day
+        states = dict(one["barrier_state"].value_counts().iter_rows())
+        assert meta["barrier_states"].value == states, day
+
+
 def test_no_physics_column_is_constant_on_any_demo_day(demo):
     gold = demo.gold
     for day in DAYS:

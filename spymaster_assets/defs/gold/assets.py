@@ -44,6 +44,8 @@ def _research_metadata(frame: pl.DataFrame) -> dict:
         "signals_by_kind": dg.MetadataValue.json(counts_by(frame, "level_kind_name")),
         "barrier_states": dg.MetadataValue.json(counts_by(frame, "barrier_state")),
         "fuel_effects": dg.MetadataValue.json(counts_by(frame, "fuel_effect")),
+        # the part of the signals flagged as sweeps (SPEC §6: rare bursts, not every minute)
+        "sweep_share": round(float(frame["sweep_detected"].mean()), 4) if frame.height else 0.0,
         **time_range(frame),
     }
 
