@@ -152,18 +152,12 @@ def _resolve_selection(select: str | None):
     return defs, graph, keys
 
 
-def _check_failures(events) -> dict[str | None, list[str]]:
-    """Failed checks of a run's events, by partition (None: an unpartitioned asset)."""
-    failures: dict[str | None, list[str]] = {}
-    for event in events:
-        if event.event_type_value == "ASSET_CHECK_EVALUATION":
-            ev = event.event_specific_data
-            if not ev.passed:
-                failures.setdefault(ev.partition, []).append(
-                    f"{ev.asset_key.to_user_string()}:{ev.check_name} {ev.severity.value}"
-                    f" {ev.description or ''}".rstrip()
-                )
-    return failures
+def _by_day(failures) -> dict[str, list[str]]:
+    """Failed checks by partition ("-": an unpartitioned asset), without the day, run order."""
+    out: dict[str, list[str]] = {}
+    for failure in failures:
+        out.setdefault(failure.day, []).append(failure.what())
+    return out
 
 
 def _run_errors(result) -> list[str]:
@@ -251,7 +245,7 @@ def materialize(date, start, end, all_, select, force, data_dir) -> None:
         f"runs: {len(chunks) + bool(combined)}"
     )
     failed: list[str] = []
-    failed_checks: list = []
+    failed_checks: list[fc.FailedCheck] = []
     done = 0
     with dg.DagsterInstance.get() as instance:
         for chunk in chunks:
@@ -264,9 +258,9 @@ def materialize(date, start, end, all_, select, force, data_dir) -> None:
                 tags=_run_tags(chunk, force),
                 run_config=QUIET_RUN_CONFIG,
             )
-            events = result.all_events
-            checks = _check_failures(events)
-            failed_checks += fc.from_events(events)
+            found = fc.from_events(result.all_events)
+            failed_checks += found
+            checks = _by_day(found)
             errors = _run_errors(result) if not result.success else []
             for day in chunk:
                 done += 1
@@ -320,9 +314,10 @@ def materialize(date, start, end, all_, select, force, data_dir) -> None:
             summary = ", ".join(f"{k} {v.value:,}" for k, v in sorted(rows.items()) if v)
             status = "ok" if result.success else "FAILED"
             click.echo(f"combined {status} in {time.perf_counter() - started:.1f}s  {summary}")
-            for line in checks_of(result):
-                click.echo(f"    check failed: {line}")
-            failed_checks += fc.from_events(result.all_events)
+            found = fc.from_events(result.all_events)
+            for failure in found:
+                click.echo(f"    check failed: {failure.what()}")
+            failed_checks += found
             if not result.success:
                 failed.append("combined")
                 for line in _run_errors(result):
@@ -332,10 +327,6 @@ def materialize(date, start, end, all_, select, force, data_dir) -> None:
         total = len(days) + bool(combined)
         click.echo(f"{len(failed)} of {total} failed: {', '.join(failed)}", err=True)
         sys.exit(1)
-
-
-def checks_of(result) -> list[str]:
-    return [line for lines in _check_failures(result.all_events).values() for line in lines]
 
 
 def _scales(text: str) -> tuple[float, ...]:
@@ -474,7 +465,8 @@ def backfill(
 
     defs, graph, keys = _resolve_selection(select)
     daily = sorted(k for k in keys if graph.get(k).partitions_def is not None)
-    check_keys = [k for k in graph.asset_check_keys if k.asset_key in set(daily)]
+    wanted = set(daily)
+    check_keys = [k for k in graph.asset_check_keys if k.asset_key in wanted]
     range_days = list(days)
     with dg.DagsterInstance.get() as instance:
         try:

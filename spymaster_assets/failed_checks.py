@@ -31,12 +31,16 @@ class FailedCheck:
             (evaluation.description or "").strip(),
         )
 
+    def what(self) -> str:
+        """The check and its message, without the day (printed under the day's own line)."""
+        return f"{self.asset}:{self.check} {self.severity} {self.message}".rstrip()
+
     def line(self) -> str:
-        return f"{self.day} {self.asset}:{self.check} {self.severity} {self.message}".rstrip()
+        return f"{self.day} {self.what()}"
 
 
 def from_events(events: Iterable) -> list[FailedCheck]:
-    """The failed checks among a run's Dagster events (or event log entries)."""
+    """The failed checks among a run's Dagster events (or event log entries), in event order."""
     out = []
     for event in events:
         event = getattr(event, "dagster_event", event)
@@ -45,7 +49,7 @@ def from_events(events: Iterable) -> list[FailedCheck]:
         evaluation = event.event_specific_data
         if not evaluation.passed:
             out.append(FailedCheck.of(evaluation))
-    return sorted(set(out))
+    return out
 
 
 def latest_failures(

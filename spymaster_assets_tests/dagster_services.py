@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from spymaster_assets.processes import process_group
+from spymaster_assets.processes import free_port, process_group
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -33,12 +32,6 @@ def new_instance(home: Path) -> None:
     """A DAGSTER_HOME holding the repo's dagster.yaml."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

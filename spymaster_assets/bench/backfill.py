@@ -18,7 +18,6 @@ import contextlib
 import datetime as dt
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from pathlib import Path
 import yaml
 
 from spymaster_assets.paths import DataLayout
-from spymaster_assets.processes import process_group
+from spymaster_assets.processes import free_port, process_group
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -175,17 +174,11 @@ def running_daemon(home: Path, env: dict) -> Iterator[subprocess.Popen]:
     # Create the instance's storage first: two processes creating it at once race on it.
     init = "import dagster as dg; dg.DagsterInstance.get().get_runs(limit=1)"
     subprocess.run([sys.executable, "-c", init], env=env, check=True)
-    command = [str(BIN / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(_free_port()),
+    command = [str(BIN / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(free_port()),
                "-w", "workspace.yaml"]  # fmt: skip
     with process_group(command, env, home / "daemon.log", REPO) as proc:
         _wait_for_heartbeat(home, env, proc)
         yield proc
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait_for_heartbeat(home: Path, env: dict, proc: subprocess.Popen) -> None:

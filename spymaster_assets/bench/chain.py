@@ -79,7 +79,7 @@ def measure(data_dir: str, day: str, warm_data_dir: str, warm_day: str) -> dict:
                     "peak_rss_bytes": sampler.peak(entry.timestamp - seconds, entry.timestamp),
                 }
             )
-        failed = [f.line() for f in failed_checks.from_events(instance.all_logs(run_id))]
+        failed = [f.line() for f in sorted(failed_checks.from_events(instance.all_logs(run_id)))]
     return {
         "day": day,
         "failed_checks": failed,
