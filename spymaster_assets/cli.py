@@ -539,7 +539,11 @@ def backfill(
     help="Validate one day's gold/signals file instead of the combined file.",
 )
 @click.option(
-    "--verbose", "-v", is_flag=True, help="Print outcome counts per day and per level kind."
+    "--verbose",
+    "-v",
+    is_flag=True,
+    help="Print outcome counts per day, level kind, barrier state and fuel effect, and the class "
+    "mix of every label-grid pair.",
 )
 @_data_dir_option
 def validate(date: str | None, verbose: bool, data_dir: Path | None) -> None:
@@ -581,6 +585,9 @@ def validate(date: str | None, verbose: bool, data_dir: Path | None) -> None:
         click.echo("\noutcomes per level kind\n" + markdown_table(report.by_kind))
         click.echo("\noutcomes per barrier state\n" + markdown_table(report.by_barrier))
         click.echo("\noutcomes per fuel effect\n" + markdown_table(report.by_fuel))
+        click.echo(
+            "\nlabel grid: class mix per threshold x horizon\n" + markdown_table(report.by_grid)
+        )
     if report.ok:
         click.echo("validation passed")
         return

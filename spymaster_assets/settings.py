@@ -6,7 +6,9 @@ values they need as arguments, which keeps them free of Dagster and easy to test
 """
 
 import dagster as dg
-from pydantic import Field
+from pydantic import Field, field_validator
+
+from spymaster_assets.vocabulary import DEFAULT_LABEL_HORIZONS_MIN, DEFAULT_LABEL_THRESHOLDS
 
 
 class SpymasterConfig(dg.ConfigurableResource):
@@ -69,6 +71,14 @@ class SpymasterConfig(dg.ConfigurableResource):
     lookback_minutes: int = Field(10, description="LOOKBACK_MINUTES for approach context.")
     lookforward_minutes: int = Field(5, description="LOOKFORWARD_MINUTES for labels.")
     outcome_threshold: float = Field(2.0, description="OUTCOME_THRESHOLD ($ SPY).")
+    label_thresholds: list[float] = Field(
+        list(DEFAULT_LABEL_THRESHOLDS),
+        description="LABEL_THRESHOLDS ($ SPY, whole cents) of the label grid.",
+    )
+    label_horizons_min: list[int] = Field(
+        list(DEFAULT_LABEL_HORIZONS_MIN),
+        description="LABEL_HORIZONS_MIN (minutes after info_ts_ns) of the label grid.",
+    )
 
     # Input quality (SPEC §3, §11)
     front_month_warn_share: float = Field(0.90, description="Front-month RTH share: warn below.")
@@ -90,6 +100,28 @@ class SpymasterConfig(dg.ConfigurableResource):
         100_000,
         description="MBP-10 records decoded per chunk (37 MB of buffer; one parquet row group).",
     )
+
+    @field_validator("label_thresholds")
+    @classmethod
+    def _whole_cents(cls, values: list[float]) -> list[float]:
+        # Column names carry the threshold in cents: two thresholds must not share a name.
+        cents = [round(v * 100) for v in values]
+        if (
+            not values
+            or min(values) <= 0
+            or any(abs(c - v * 100) > 1e-6 for c, v in zip(cents, values, strict=True))
+        ):
+            raise ValueError(f"label_thresholds must be positive whole cents, got {values}")
+        if len(set(cents)) != len(cents):
+            raise ValueError(f"label_thresholds repeat a value: {values}")
+        return values
+
+    @field_validator("label_horizons_min")
+    @classmethod
+    def _positive_minutes(cls, values: list[int]) -> list[int]:
+        if not values or min(values) <= 0 or len(set(values)) != len(values):
+            raise ValueError(f"label_horizons_min must be distinct positive minutes, got {values}")
+        return values
 
     @property
     def bronze_margin_before_s(self) -> float:

@@ -6,6 +6,8 @@ without importing one another.
 
 from __future__ import annotations
 
+import re
+
 # Level kinds in the SPEC's priority order (§4): the code is the position in this list.
 LEVEL_KINDS = (
     "CALL_WALL",
@@ -41,3 +43,35 @@ BOOK_KINDS = ("bid_px", "ask_px", "bid_sz", "ask_sz", "bid_ct", "ask_ct")
 def level_field(kind: str, level: int) -> str:
     """Name of one book column, e.g. level_field('bid_px', 3) == 'bid_px_03'."""
     return f"{kind}_{level:02d}"
+
+
+# The label grid (SPEC §8): one outcome and one truncation flag per threshold x horizon.
+DEFAULT_LABEL_THRESHOLDS = (0.5, 1.0, 2.0)  # SPY dollars
+DEFAULT_LABEL_HORIZONS_MIN = (2, 5, 15)  # minutes after info_ts_ns
+
+
+def grid_outcome(threshold: float, minutes: int) -> str:
+    """e.g. grid_outcome(0.5, 2) == 'outcome_t050_h02' (threshold in cents, horizon in minutes)."""
+    return f"outcome_t{round(threshold * 100):03d}_h{minutes:02d}"
+
+
+def grid_truncated(threshold: float, minutes: int) -> str:
+    """e.g. grid_truncated(0.5, 2) == 'truncated_t050_h02'."""
+    return f"truncated_t{round(threshold * 100):03d}_h{minutes:02d}"
+
+
+def grid_columns(thresholds, horizons) -> list[tuple[float, int, str, str]]:
+    """(threshold, minutes, outcome column, truncated column) of every pair, thresholds first."""
+    return [(t, h, grid_outcome(t, h), grid_truncated(t, h)) for t in thresholds for h in horizons]
+
+
+def label_grid_of(columns) -> tuple[list[float], list[int]]:
+    """(thresholds, horizons) of the label grid a table carries, read from its column names in
+    their order; empty lists when it has none."""
+    thresholds, horizons = {}, {}
+    for name in columns:
+        match = re.fullmatch(r"outcome_t(\d{3})_h(\d{2,})", name)
+        if match:
+            thresholds[int(match[1]) / 100] = None
+            horizons[int(match[2])] = None
+    return list(thresholds), list(horizons)

@@ -204,6 +204,15 @@ def test_validate_passes_on_generated_data_and_catches_a_broken_rule(one_day, da
     research = one_day / "lake" / "gold" / "research" / "signals_vectorized.parquet"
     frame = pl.read_parquet(research)
     assert frame.height > 50 and set(frame["outcome"]) >= {"BREAK", "BOUNCE", "CHOP"}
+    # the class mix of every label-grid pair, as counted from the file
+    grid = ok.stdout.split("label grid: class mix per threshold x horizon", 1)[1]
+    for name in [c for c in frame.columns if c.startswith("outcome_t")]:
+        counts = frame[name].value_counts()
+        row = next(line for line in grid.splitlines() if f"| {name} " in line)
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        mix = dict(zip(("CHOP", "BREAK", "BOUNCE"), map(int, cells[3:6]), strict=True))
+        assert mix == {o: int(counts.filter(pl.col(name) == o)["count"].sum()) for o in mix}
+    assert len([c for c in frame.columns if c.startswith("outcome_t")]) == 9
     broken = frame.with_columns(
         distance=pl.when(pl.int_range(pl.len()) == 3).then(0.30).otherwise("distance"),
         event_id=pl.when(pl.int_range(pl.len()) == 5)

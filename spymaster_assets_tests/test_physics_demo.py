@@ -78,6 +78,10 @@ def test_the_day_s_mix_of_physics_is_in_its_materialization_metadata(demo):
         assert meta["fuel_effects"].value == counts, day
         states = dict(one["barrier_state"].value_counts().iter_rows())
         assert meta["barrier_states"].value == states, day
+        grid = meta["label_grid"].value
+        assert len(grid) == 9, day
+        for column, mix in grid.items():
+            assert mix == dict(one[column].value_counts().iter_rows()), (day, column)
 
 
 def test_no_physics_column_is_constant_on_any_demo_day(demo):

@@ -18,6 +18,7 @@ from spymaster_assets.signals.bars import minute_bars, session_bars
 from spymaster_assets.signals.labels import outcome_labels
 from spymaster_assets.signals.levels import LevelParams, compute_levels
 from spymaster_assets.signals.table_rules import causality_failures
+from spymaster_assets.vocabulary import grid_outcome, grid_truncated, label_grid_of
 
 DAY = dt.date(2025, 11, 20)
 W = session_windows(DAY)
@@ -59,9 +60,16 @@ def reference_label(trades, info, end, level, sign, thr):
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.integers(0, 2**31), st.integers(1, 400), st.integers(1, 12), st.sampled_from([0.1, 0.5, 2.0])
+    st.integers(0, 2**31),
+    st.integers(1, 400),
+    st.integers(1, 12),
+    st.sampled_from([0.1, 0.5, 2.0]),
+    st.lists(st.integers(1, 300), min_size=1, max_size=4, unique=True),
+    st.lists(st.integers(1, 20), min_size=1, max_size=4, unique=True),
 )
-def test_labels_match_a_plain_python_reference(seed, n, n_signals, threshold):
+def test_labels_match_a_plain_python_reference(
+    seed, n, n_signals, threshold, grid_cents, grid_minutes
+):
     rng = np.random.default_rng(seed)
     span = 60 * NS_PER_MINUTE
     start = W.rth_close_ns - span  # the window sometimes runs into the close
@@ -77,7 +85,8 @@ def test_labels_match_a_plain_python_reference(seed, n, n_signals, threshold):
             "direction": rng.choice(["UP", "DOWN"], n_signals),
         }
     ).unique(["ts_ns", "level_price"])
-    got = outcome_labels(touches, trades, W, 5, threshold, 10.0)
+    thresholds = [c / 100 for c in grid_cents]
+    got = outcome_labels(touches, trades, W, 5, threshold, 10.0, thresholds, grid_minutes)
     pairs = list(zip(trades["ts_event"].to_list(), spy.tolist(), strict=True))
     for row, label in zip(touches.iter_rows(named=True), got.iter_rows(named=True), strict=True):
         info = row["info_ts_ns"]
@@ -94,6 +103,42 @@ def test_labels_match_a_plain_python_reference(seed, n, n_signals, threshold):
         assert label["excursion_max"] == (None if hi is None else pytest.approx(hi / 1000))
         assert label["excursion_min"] == (None if lo is None else pytest.approx(lo / 1000))
         assert label["label_truncated"] == (info + 5 * NS_PER_MINUTE > W.rth_close_ns)
+        # the label grid: the same rule, one window and one threshold at a time
+        for t in thresholds:
+            for minutes in grid_minutes:
+                horizon = info + minutes * NS_PER_MINUTE
+                expected = reference_label(
+                    pairs,
+                    info,
+                    min(horizon, W.rth_close_ns),
+                    row["level_price"],
+                    sign,
+                    round(t * 1000),
+                )[0]
+                assert label[grid_outcome(t, minutes)] == expected, (t, minutes)
+                assert label[grid_truncated(t, minutes)] == (horizon > W.rth_close_ns)
+
+
+def test_the_label_grid_holds_the_main_target_and_reads_its_own_columns():
+    """The ($2.00, 5 min) pair is `outcome`, column for column, and the default grid is the
+    SPEC's: $0.50 / $1.00 / $2.00 x 2 / 5 / 15 minutes."""
+    trades = random_trades(7, 3000, W.rth_open_ns, 120 * NS_PER_MINUTE)
+    spy = (trades["price"] / 10).to_numpy()
+    rng = np.random.default_rng(7)
+    starts = W.rth_open_ns + rng.integers(0, 100, 40) * NS_PER_MINUTE
+    touches = pl.DataFrame(
+        {
+            "ts_ns": starts,
+            "info_ts_ns": starts + NS_PER_MINUTE,
+            "level_price": np.round(rng.choice(spy, 40), 2),
+            "direction": rng.choice(["UP", "DOWN"], 40),
+        }
+    ).unique(["ts_ns", "level_price"])
+    got = outcome_labels(touches, trades, W, 5, 0.5, 10.0)
+    assert label_grid_of(got.columns) == ([0.5, 1.0, 2.0], [2, 5, 15])
+    assert got["outcome_t050_h05"].to_list() == got["outcome"].to_list()
+    assert got["outcome_t050_h05"].n_unique() == 3  # the random walk reaches 5 ticks both ways
+    assert got.columns[-9:] == [grid_truncated(t, h) for t in (0.5, 1.0, 2.0) for h in (2, 5, 15)]
 
 
 # ---------------------------------------------------------------- approach

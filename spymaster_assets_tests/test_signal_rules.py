@@ -97,6 +97,42 @@ def test_chop_when_neither_side_reaches_the_threshold(day):
     )
 
 
+def test_the_label_grid_follows_the_run_configuration(day):
+    """A grid set in the run's config gives its own columns in silver and gold, each pair
+    decided by its own threshold and window, and the stored file validates against its grid."""
+    from spymaster_assets.settings import SpymasterConfig
+    from spymaster_assets.signals.validation import validate_signals
+
+    day.bar("09:30", 99.50, 99.50, 99.50, 99.50)
+    day.bar("09:31", 99.80, 100.05, 99.80, 99.95)
+    # info time 09:32: $0.30 through at 09:33:00, $0.60 away at 09:36:30
+    day.trade("09:33:00", 100.30).trade("09:36:30", 99.40)
+    settings = SpymasterConfig(label_thresholds=[0.25, 0.50], label_horizons_min=[3, 10])
+    day.write().run(settings=settings)
+    s = only(day.signals(), level_price=100.0)
+    grid = {k: v for k, v in s.items() if k.startswith(("outcome_t", "truncated_t"))}
+    assert grid == {
+        "outcome_t025_h03": "BREAK",
+        "outcome_t025_h10": "BREAK",
+        "outcome_t050_h03": "CHOP",
+        "outcome_t050_h10": "BOUNCE",
+        "truncated_t025_h03": False,
+        "truncated_t025_h10": False,
+        "truncated_t050_h03": False,
+        "truncated_t050_h10": False,
+    }
+    assert day.table("silver", "outcome_labels").columns[-8:] == list(grid)
+    report = validate_signals(
+        day.signals(), monitor_band=0.25, outcome_threshold=2.0, lookforward_minutes=5
+    )
+    assert report.ok, report.errors
+    broken = day.signals().with_columns(outcome_t050_h03=pl.lit("BOUNCE"))
+    report = validate_signals(
+        broken, monitor_band=0.25, outcome_threshold=2.0, lookforward_minutes=5
+    )
+    assert any("outcome_t050_h10 keeps a passage of outcome_t050_h03" in e for e in report.errors)
+
+
 def test_no_trades_after_the_information_time_gives_nulls_not_zeros(day):
     day.bar("09:30", 99.50, 99.50, 99.50, 99.50)
     day.bar("09:31", 99.80, 100.05, 99.80, 99.95)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from spymaster_assets.vocabulary import DIRECTIONS, LEVEL_KINDS, OUTCOMES
+from spymaster_assets.vocabulary import (
+    DEFAULT_LABEL_HORIZONS_MIN,
+    DEFAULT_LABEL_THRESHOLDS,
+    DIRECTIONS,
+    LEVEL_KINDS,
+    OUTCOMES,
+    grid_columns,
+)
 
 C = pa.Column
 POSITIVE = pa.Check.gt(0)
@@ -99,21 +106,46 @@ APPROACH_CONTEXT = pa.DataFrameSchema(
     name="silver/approach_context",
 )
 
-OUTCOME_LABELS = pa.DataFrameSchema(
-    {
-        **KEY_COLUMNS,
-        "outcome": C(pl.String, pa.Check.isin(list(OUTCOMES))),
-        "time_to_outcome_s": C(pl.Float64, pa.Check.ge(0), nullable=True),
-        "future_price_5min": C(pl.Float64, POSITIVE, nullable=True),
-        "excursion_max": C(pl.Float64, nullable=True),
-        "excursion_min": C(pl.Float64, nullable=True),
-        "label_truncated": C(pl.Boolean),
-    },
-    strict=True,
-    ordered=True,
-    unique=["ts_ns", "level_price"],
-    name="silver/outcome_labels",
-)
+
+def label_grid_columns(thresholds, horizons) -> dict[str, pa.Column]:
+    """The label grid's columns (SPEC §8): every outcome, then every truncation flag."""
+    pairs = grid_columns(thresholds, horizons)
+    outcomes = {
+        outcome: C(
+            pl.String,
+            pa.Check.isin(list(OUTCOMES)),
+            description=f"First passage of ${t:.2f} within {h} min after info_ts_ns",
+        )
+        for t, h, outcome, _ in pairs
+    }
+    truncated = {
+        flag: C(pl.Boolean, description=f"The {h}-minute window of {outcome} passes the close")
+        for t, h, outcome, flag in pairs
+    }
+    return {**outcomes, **truncated}
+
+
+def outcome_labels_schema(thresholds, horizons) -> pa.DataFrameSchema:
+    """silver/outcome_labels for a label grid (the configured thresholds x horizons)."""
+    return pa.DataFrameSchema(
+        {
+            **KEY_COLUMNS,
+            "outcome": C(pl.String, pa.Check.isin(list(OUTCOMES))),
+            "time_to_outcome_s": C(pl.Float64, pa.Check.ge(0), nullable=True),
+            "future_price_5min": C(pl.Float64, POSITIVE, nullable=True),
+            "excursion_max": C(pl.Float64, nullable=True),
+            "excursion_min": C(pl.Float64, nullable=True),
+            "label_truncated": C(pl.Boolean),
+            **label_grid_columns(thresholds, horizons),
+        },
+        strict=True,
+        ordered=True,
+        unique=["ts_ns", "level_price"],
+        name="silver/outcome_labels",
+    )
+
+
+OUTCOME_LABELS = outcome_labels_schema(DEFAULT_LABEL_THRESHOLDS, DEFAULT_LABEL_HORIZONS_MIN)
 
 
 OPTION_FLOW = pa.DataFrameSchema(

@@ -25,9 +25,14 @@ def event_id(day: dt.date, ts_ns: int, level_kind_name: str, level_price: float)
 
 
 def gold_signals(
-    day: dt.date, es_contract: str, touches: pl.DataFrame, features: list[pl.DataFrame]
+    day: dt.date,
+    es_contract: str,
+    touches: pl.DataFrame,
+    features: list[pl.DataFrame],
+    columns: dict[str, pl.DataType] = SIGNAL_COLUMNS,
 ) -> pl.DataFrame:
-    """Touches joined one to one with every per-signal table (physics, approach, labels)."""
+    """Touches joined one to one with every per-signal table (physics, approach, labels), in
+    the gold schema's `columns` (the default label grid's unless given)."""
     joined = touches
     for table in features:
         joined = joined.join(table, on=KEY, how="left", validate="1:1")
@@ -44,7 +49,7 @@ def gold_signals(
             symbol=pl.lit("SPY"),
             es_contract=pl.lit(es_contract),
         )
-        .select(list(SIGNAL_COLUMNS))
-        .cast(SIGNAL_COLUMNS)
+        .select(list(columns))
+        .cast(columns)
         .sort(KEY)
     )

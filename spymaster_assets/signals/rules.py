@@ -6,11 +6,13 @@ Rules on regular hours expect `open_ns` / `close_ns` columns (the session of eac
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import polars as pl
 
 from spymaster_assets.market.trading_calendar import NS_PER_MINUTE
 from spymaster_assets.signals.prices import MILLI, milli_expr
-from spymaster_assets.vocabulary import UP
+from spymaster_assets.vocabulary import UP, grid_columns, grid_outcome
 
 
 def touch_rules(monitor_band: float) -> dict[str, pl.Expr]:
@@ -52,6 +54,46 @@ def label_rules(threshold: float, lookforward_minutes: int) -> dict[str, pl.Expr
         "label_truncated exactly when the window passes the close": pl.col("label_truncated")
         == (pl.col("info_ts_ns") + lookforward_minutes * NS_PER_MINUTE > pl.col("close_ns")),
     }
+
+
+def label_grid_rules(
+    thresholds, horizons, threshold: float, lookforward_minutes: int
+) -> dict[str, pl.Expr]:
+    """Rules of the label grid (SPEC §8), from the first-passage rule alone: a passage that came
+    within a short window stands in every longer one; a larger threshold is never reached
+    before a smaller one; the pair of the main target is `outcome`; each horizon is cut at the
+    close; and the pairs of the main window agree with its excursions."""
+    pairs = grid_columns(thresholds, horizons)
+    column = {(t, h): pl.col(o) for t, h, o, _ in pairs}
+    hi, lo = milli_expr("excursion_max"), milli_expr("excursion_min")
+    no_trades = pl.col("excursion_max").is_null()
+    rules: dict[str, pl.Expr] = {}
+    for t in thresholds:
+        for short, long in pairwise(sorted(horizons)):
+            rules[f"{grid_outcome(t, long)} keeps a passage of {grid_outcome(t, short)}"] = (
+                column[t, short] == "CHOP"
+            ) | (column[t, long] == column[t, short])
+    for h in horizons:
+        for small, large in pairwise(sorted(thresholds)):
+            rules[f"{grid_outcome(large, h)} decided only if {grid_outcome(small, h)} is"] = (
+                column[large, h] == "CHOP"
+            ) | (column[small, h] != "CHOP")
+    for t, h, outcome, flag in pairs:
+        rules[f"{flag} exactly when its window passes the close"] = pl.col(flag) == (
+            pl.col("info_ts_ns") + h * NS_PER_MINUTE > pl.col("close_ns")
+        )
+        if h != lookforward_minutes:
+            continue
+        thr = round(t * MILLI)
+        o = pl.col(outcome)
+        rules[f"{outcome} agrees with the excursions"] = (
+            ((o != "BREAK") | (hi >= thr))
+            & ((o != "BOUNCE") | (lo <= -thr))
+            & ((o != "CHOP") | no_trades | ((hi < thr) & (lo > -thr)))
+        )
+        if round(t * MILLI) == round(threshold * MILLI):
+            rules[f"{outcome} equals outcome"] = o == pl.col("outcome")
+    return rules
 
 
 def rule_failures(

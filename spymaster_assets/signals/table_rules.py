@@ -10,7 +10,14 @@ import polars as pl
 
 from spymaster_assets.market.trading_calendar import NS_PER_MINUTE, SessionWindows
 from spymaster_assets.signals.levels import LevelParams, compute_levels
-from spymaster_assets.signals.rules import direction_rule, label_rules, rule_failures, touch_rules
+from spymaster_assets.signals.rules import (
+    direction_rule,
+    label_grid_rules,
+    label_rules,
+    rule_failures,
+    touch_rules,
+)
+from spymaster_assets.vocabulary import label_grid_of
 
 
 def bar_rules(bars: pl.DataFrame, windows: SessionWindows) -> list[str]:
@@ -94,11 +101,16 @@ def label_failures(
     threshold: float,
     lookforward: int,
 ) -> list[str]:
+    thresholds, horizons = label_grid_of(labels.columns)
     with_info = with_session(labels, windows).join(
         touches.select("ts_ns", "level_price", "info_ts_ns"),
         on=["ts_ns", "level_price"],
         how="left",
     )
     return same_keys(labels, touches) + rule_failures(
-        with_info, label_rules(threshold, lookforward)
+        with_info,
+        {
+            **label_rules(threshold, lookforward),
+            **label_grid_rules(thresholds, horizons, threshold, lookforward),
+        },
     )

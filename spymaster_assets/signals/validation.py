@@ -13,9 +13,15 @@ import polars as pl
 
 from spymaster_assets.market.trading_calendar import session_windows
 from spymaster_assets.schemas.columns import schema_errors
-from spymaster_assets.schemas.gold import SIGNALS
-from spymaster_assets.signals.rules import direction_rule, label_rules, rule_failures, touch_rules
-from spymaster_assets.vocabulary import OUTCOMES
+from spymaster_assets.schemas.gold import signals_schema_of
+from spymaster_assets.signals.rules import (
+    direction_rule,
+    label_grid_rules,
+    label_rules,
+    rule_failures,
+    touch_rules,
+)
+from spymaster_assets.vocabulary import OUTCOMES, grid_columns, label_grid_of
 
 
 @dataclass
@@ -26,6 +32,7 @@ class ValidationReport:
     by_kind: pl.DataFrame | None = None
     by_barrier: pl.DataFrame | None = None
     by_fuel: pl.DataFrame | None = None
+    by_grid: pl.DataFrame | None = None
 
     @property
     def ok(self) -> bool:
@@ -40,6 +47,26 @@ def outcome_table(frame: pl.DataFrame, by: str) -> pl.DataFrame:
         if name not in table.columns:
             table = table.with_columns(pl.lit(0, dtype=pl.UInt32).alias(name))
     return table.select(by, *OUTCOMES).with_columns(total=pl.sum_horizontal(*OUTCOMES)).sort(by)
+
+
+def grid_table(frame: pl.DataFrame) -> pl.DataFrame:
+    """The class mix of every label-grid pair: one row per threshold x horizon, with the part
+    of the signals that are decided (BREAK + BOUNCE) and the number cut at the close."""
+    rows = []
+    for t, h, outcome, flag in grid_columns(*label_grid_of(frame.columns)):
+        counts = dict(frame[outcome].value_counts().iter_rows()) if frame.height else {}
+        decided = counts.get("BREAK", 0) + counts.get("BOUNCE", 0)
+        rows.append(
+            {
+                "label": outcome,
+                "threshold": t,
+                "minutes": h,
+                **{name: counts.get(name, 0) for name in OUTCOMES},
+                "decided_share": round(decided / frame.height, 4) if frame.height else 0.0,
+                "truncated": int(frame[flag].sum()) if frame.height else 0,
+            }
+        )
+    return pl.DataFrame(rows)
 
 
 def _session_bounds(days: list[dt.date]) -> pl.DataFrame:
@@ -62,8 +89,9 @@ def validate_signals(
 ) -> ValidationReport:
     """`bar_opens` (ts_ns, open) of the touch bars enables the direction rule."""
     report = ValidationReport(rows=frame.height)
-    report.errors = [f"schema: {e}" for e in schema_errors(SIGNALS, frame)]
-    if set(frame.columns) != set(SIGNALS.columns):
+    schema = signals_schema_of(frame.columns)
+    report.errors = [f"schema: {e}" for e in schema_errors(schema, frame)]
+    if set(frame.columns) != set(schema.columns):
         return report  # the rules below need the columns
     bounds = _session_bounds(frame["date"].unique().sort().to_list())
     f = frame.join(bounds, on="date", how="left")
@@ -71,6 +99,7 @@ def validate_signals(
         "event_id is unique": pl.col("event_id").is_duplicated().not_(),
         **touch_rules(monitor_band),
         **label_rules(outcome_threshold, lookforward_minutes),
+        **label_grid_rules(*label_grid_of(frame.columns), outcome_threshold, lookforward_minutes),
     }
     if bar_opens is not None:
         f = f.join(bar_opens.select("ts_ns", bar_open="open"), on="ts_ns", how="left")
@@ -81,6 +110,7 @@ def validate_signals(
     report.by_kind = outcome_table(frame, "level_kind_name")
     report.by_barrier = outcome_table(frame, "barrier_state")
     report.by_fuel = outcome_table(frame, "fuel_effect")
+    report.by_grid = grid_table(frame)
     return report
 
 

@@ -46,6 +46,10 @@ def _research_metadata(frame: pl.DataFrame) -> dict:
         "fuel_effects": dg.MetadataValue.json(counts_by(frame, "fuel_effect")),
         # the part of the signals flagged as sweeps (SPEC §6: rare bursts, not every minute)
         "sweep_share": round(float(frame["sweep_detected"].mean()), 4) if frame.height else 0.0,
+        # the class mix of every label-grid pair (SPEC §8): which targets are worth learning
+        "label_grid": dg.MetadataValue.json(
+            {c: counts_by(frame, c) for c in frame.columns if c.startswith("outcome_t")}
+        ),
         **time_range(frame),
     }
 
@@ -82,16 +86,18 @@ def signals(
     bars: pl.LazyFrame,
     es_trades: pl.LazyFrame,
 ) -> DayOutput:
-    from spymaster_assets.schemas.gold import SIGNALS
+    from spymaster_assets.schemas.columns import dtypes
+    from spymaster_assets.schemas.gold import signals_schema
     from spymaster_assets.signals.gold import gold_signals
 
+    schema = signals_schema(day.settings.label_thresholds, day.settings.label_horizons_min)
     contract = es_trades.select("es_contract").head(1).collect()
     es_contract = contract.item() if contract.height else ""
     features = [t.collect() for t in (barrier, tape, fuel, approach, labels)]
-    frame = gold_signals(day.day, es_contract, touches.collect(), features)
+    frame = gold_signals(day.day, es_contract, touches.collect(), features, dtypes(schema))
     report = _validate(frame, day.settings, bars.select("ts_ns", "open").collect())
     results = [
-        ch.validate_schema(checks.SIGNALS, SIGNALS, frame),
+        ch.validate_schema(checks.SIGNALS, schema, frame),
         ch.rules_result(checks.SIGNALS, checks.VALIDATION, report.errors),
         ch.rules_result(
             checks.SIGNALS, checks.PHYSICS_VARIES, checks.constant_physics_columns(frame)
@@ -140,7 +146,7 @@ def signals_vectorized(settings: SpymasterConfig, lake: LakeResource):
 
     from spymaster_assets.defs.resources import PARQUET_WRITE
     from spymaster_assets.market.atomic import atomic_path, exclusive_lock, file_identity
-    from spymaster_assets.schemas.gold import SIGNALS
+    from spymaster_assets.schemas.gold import signals_schema_of
     from spymaster_assets.signals.gold import SIGNAL_COLUMNS
 
     final = lake.asset_path(checks.SIGNALS_VECTORIZED, None, RESEARCH_FILE)
@@ -158,7 +164,12 @@ def signals_vectorized(settings: SpymasterConfig, lake: LakeResource):
             read = day_files()
             files = list(read)
             frames = [pl.read_parquet(f) for f in files]
-            frame = pl.concat(frames) if frames else pl.DataFrame(schema=SIGNAL_COLUMNS)
+            # days written under another label grid show up as nulls in the schema check
+            frame = (
+                pl.concat(frames, how="diagonal_relaxed")
+                if frames
+                else pl.DataFrame(schema=SIGNAL_COLUMNS)
+            )
             frame = frame.sort("ts_ns", "level_price", maintain_order=True)
             with atomic_path(final) as tmp:
                 frame.write_parquet(tmp, **PARQUET_WRITE)
@@ -170,7 +181,7 @@ def signals_vectorized(settings: SpymasterConfig, lake: LakeResource):
     if frame.height and not frame["ts_ns"].is_sorted():
         combined.append("not sorted by ts_ns")
     results = [
-        ch.validate_schema(checks.SIGNALS_VECTORIZED, SIGNALS, frame),
+        ch.validate_schema(checks.SIGNALS_VECTORIZED, signals_schema_of(frame.columns), frame),
         ch.rules_result(checks.SIGNALS_VECTORIZED, checks.VALIDATION, report.errors),
         ch.rules_result(checks.SIGNALS_VECTORIZED, checks.COMBINED, combined),
     ]

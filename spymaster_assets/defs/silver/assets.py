@@ -209,9 +209,12 @@ def outcome_labels(day: Day, touches: pl.LazyFrame, es_trades: pl.LazyFrame) -> 
         settings.lookforward_minutes,
         settings.outcome_threshold,
         settings.es_spy_ratio,
+        settings.label_thresholds,
+        settings.label_horizons_min,
     )
+    schema = schemas.outcome_labels_schema(settings.label_thresholds, settings.label_horizons_min)
     results = [
-        ch.validate_schema(checks.OUTCOME_LABELS, schemas.OUTCOME_LABELS, frame),
+        ch.validate_schema(checks.OUTCOME_LABELS, schema, frame),
         ch.rules_result(
             checks.OUTCOME_LABELS,
             checks.LABEL_RULES,
