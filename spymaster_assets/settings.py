@@ -40,7 +40,11 @@ class SpymasterConfig(dg.ConfigurableResource):
     tape_window_s: float = Field(60.0, description="W_t: tape window (s, forward).")
     weak_lookback_s: float = Field(1800.0, description="WEAK_LOOKBACK: baseline window (s).")
     barrier_zone_es_ticks: int = Field(8, description="BARRIER_ZONE_ES_TICKS around L x ratio.")
-    f_thresh: float = Field(100.0, description="F_thresh (ES contracts).")
+    f_thresh_frac: float = Field(
+        0.5,
+        description="F_THRESH_FRAC: F_thresh = F_THRESH_FRAC x zone_baseline (the zone's usual "
+        "depth), so a barrier state means the same at any volume.",
+    )
     r_vac: float = Field(0.3, description="R_vac: replenishment ratio below which VACUUM.")
     r_wall: float = Field(1.5, description="R_wall: replenishment ratio above which WALL.")
     weak_percentile: float = Field(0.20, description="WEAK_PERCENTILE of lookback depth.")

@@ -94,7 +94,7 @@ def test_window_books_give_the_same_barrier_physics_as_the_whole_book(seed, batc
         int(rng.integers(5, 90)) * S,
         int(rng.integers(5, 200)) * S,
         8,
-        float(rng.integers(10, 200)),
+        float(rng.uniform(0.05, 2.0)),
         0.3,
         1.5,
         0.2,
@@ -120,9 +120,19 @@ def test_window_books_give_the_same_barrier_physics_as_the_whole_book(seed, batc
             yield batch
 
     windowed = barrier_physics(
-        touches, recording(reader.batches()), trades, params, 10.0, 0.25, depths=reader.depths
+        touches,
+        recording(reader.batches()),
+        trades,
+        params,
+        10.0,
+        0.25,
+        depths=reader.depths,
+        lookback_books=reader.lookback_books(),
     )
     assert windowed.equals(whole)
+    # the zone baselines' slices of the lookback span: every book once, in order
+    sliced = pl.concat(list(reader.lookback_books()))
+    assert sliced["ts_event"].to_list() == reader.depths.ts.tolist()
     # only books inside a window were converted, and every one of them, in order
     windows = merged_windows(touches["ts_ns"].to_numpy(), params.window_ns)
     in_windows = books.filter(pl.Series(inside(books["ts_event"].to_numpy(), windows)))
@@ -154,10 +164,13 @@ def test_no_signals_read_no_books():
 
 def test_a_touch_outside_every_batch_is_an_error_not_a_silent_zero():
     books, trades, touches, _ = random_session(5)
-    params = BarrierParams(30 * S, 60 * S, 8, 50.0, 0.3, 1.5, 0.2, 1e6)
+    params = BarrierParams(30 * S, 60 * S, 8, 0.5, 0.3, 1.5, 0.2, 1e6)
     reader = WindowBookReader(books.lazy(), touches["ts_ns"].to_numpy()[:0], 30 * S, 60 * S, 0.25)
     with pytest.raises(ValueError, match="fall in no batch"):
-        barrier_physics(touches, reader.batches(), trades, params, 10.0, 0.25, depths=reader.depths)
+        barrier_physics(
+            touches, reader.batches(), trades, params, 10.0, 0.25, depths=reader.depths,
+            lookback_books=reader.lookback_books(),
+        )  # fmt: skip
 
 
 def gathered(books: pl.DataFrame):
@@ -180,7 +193,7 @@ def test_barrier_from_the_stream_equals_barrier_from_the_file(seed, chunk, capac
     books, trades, touches, rng = random_session(seed)
     params = BarrierParams(
         int(rng.integers(5, 90)) * S, int(rng.integers(5, 200)) * S, 8,
-        float(rng.integers(10, 200)), 0.3, 1.5, 0.2, 1e6,
+        float(rng.uniform(0.05, 2.0)), 0.3, 1.5, 0.2, 1e6,
     )  # fmt: skip
     whole = barrier_physics(touches, books, trades, params, 10.0, 0.25)
     capture = WindowCapture(touches, trades, params, 10.0, 0.25, capacity)
@@ -199,7 +212,7 @@ def test_barrier_from_the_stream_equals_barrier_from_the_file(seed, chunk, capac
 
 def test_books_out_of_time_order_send_barrier_physics_to_the_file():
     books, trades, touches, rng = random_session(7)
-    params = BarrierParams(30 * S, 60 * S, 8, 50.0, 0.3, 1.5, 0.2, 1e6)
+    params = BarrierParams(30 * S, 60 * S, 8, 0.5, 0.3, 1.5, 0.2, 1e6)
     capture = WindowCapture(touches, trades, params, 10.0, 0.25)
     ts, px, null, sz, depth = gathered(books)
     half = len(ts) // 2

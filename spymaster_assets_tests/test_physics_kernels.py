@@ -14,7 +14,7 @@ from spymaster_assets.physics.tape import TapeParams, tape_physics
 
 S = 10**9
 T0 = 1_763_650_000 * S  # an arbitrary RTH instant
-PARAMS = BarrierParams(60 * S, 1800 * S, 8, 100.0, 0.3, 1.5, 0.2, 1e6)
+PARAMS = BarrierParams(60 * S, 1800 * S, 8, 0.5, 0.3, 1.5, 0.2, 1e6)
 TAPE = TapeParams(60 * S, 5.0, 100_000_000, 10_000_000.0, 50.0)  # SPEC's defaults
 
 
@@ -90,27 +90,31 @@ def ref_barrier(books, trades, ts, level_ticks, up, p: BarrierParams):
     depth = None
     if window:
         depth = sum(sz for px, sz in ticks(window[-1][side]).items() if lo <= px <= hi)
-    base = [sum(b[side].values()) for b in books if ts - p.lookback_ns <= b[0] < ts]
+    lookback = [b for b in books if ts - p.lookback_ns <= b[0] < ts]
+    base = [sum(b[side].values()) for b in lookback]
     baseline = float(np.mean(base)) if base else None
     floor = float(np.quantile(base, p.weak_percentile)) if base else None
+    zone = [sum(sz for px, sz in ticks(b[side]).items() if lo <= px <= hi) for b in lookback]
+    zone_baseline = float(np.mean(zone)) if zone else None
+    f_thresh = p.f_thresh_frac * zone_baseline if zone_baseline else None
     removed = canceled + filled
     ratio = min(added / removed, p.ratio_cap) if removed else (p.ratio_cap if added else 0.0)
     delta = added - canceled - filled
-    if len(window) < 2:
+    if len(window) < 2 or f_thresh is None:
         state = "NEUTRAL"
-    elif delta < -p.f_thresh and canceled > filled and ratio < p.r_vac:
+    elif delta < -f_thresh and canceled > filled and ratio < p.r_vac:
         state = "VACUUM"
-    elif delta < -p.f_thresh and filled >= canceled:
+    elif delta < -f_thresh and filled >= canceled:
         state = "CONSUMED"
-    elif delta > p.f_thresh and ratio > p.r_wall:
+    elif delta > f_thresh and ratio > p.r_wall:
         state = "WALL"
-    elif filled >= p.f_thresh and ratio >= 1:
+    elif filled >= f_thresh and ratio >= 1:
         state = "ABSORPTION"
     elif floor is not None and depth is not None and depth < floor:
         state = "WEAK"
     else:
         state = "NEUTRAL"
-    return state, added, canceled, filled, depth, baseline, ratio
+    return state, added, canceled, filled, depth, baseline, ratio, zone_baseline
 
 
 def random_book_day(seed: int):
@@ -148,7 +152,7 @@ def test_barrier_matches_a_plain_python_reference(seed):
     books, trades, rng = random_book_day(seed)
     up = bool(rng.random() < 0.5)
     level = 100.0 + float(rng.integers(-3, 4)) * 0.025
-    params = BarrierParams(60 * S, 20 * S, 8, float(rng.integers(10, 200)), 0.3, 1.5, 0.2, 1e6)
+    params = BarrierParams(60 * S, 20 * S, 8, float(rng.uniform(0.05, 2.0)), 0.3, 1.5, 0.2, 1e6)
     got = barrier_physics(
         touch(level=level, direction="UP" if up else "DOWN"),
         book_frame(books),
@@ -157,7 +161,7 @@ def test_barrier_matches_a_plain_python_reference(seed):
         10.0,
         0.25,
     ).row(0, named=True)
-    state, added, canceled, filled, depth, baseline, ratio = ref_barrier(
+    state, added, canceled, filled, depth, baseline, ratio, zone_baseline = ref_barrier(
         books, trades, T0, level * 40, up, params
     )
     assert got["barrier_state"] == state
@@ -167,6 +171,7 @@ def test_barrier_matches_a_plain_python_reference(seed):
         filled,
     )
     assert got["depth_in_zone"] == depth
+    assert got["zone_baseline"] == (None if zone_baseline is None else pytest.approx(zone_baseline))
     assert got["barrier_replenishment_ratio"] == pytest.approx(ratio)
     expected_wall = (
         None if (baseline is None or depth is None or baseline == 0) else depth / baseline
@@ -264,11 +269,25 @@ def test_down_signals_defend_the_bid():
     bids_after[999.75] = 300  # in the zone at 1000 - 1 tick
     bids_before[999.75] = 0
     far_asks = {1100.0 + k: 5 for k in range(10)}
-    s = state_of(
-        SHALLOW_LOOKBACK + [(T0 + S, bids_before, far_asks), (T0 + 2 * S, bids_after, far_asks)],
-        direction="DOWN",
-    )
+    window = [(T0 + S, bids_before, far_asks), (T0 + 2 * S, bids_after, far_asks)]
+    bid_lookback = [(T0 - 60 * S, {1000.0: 50, 999.75: 50, 990.0: 500}, far_asks)]
+    s = state_of(bid_lookback + window, direction="DOWN")
+    assert s["zone_baseline"] == 100.0  # the bid inside the zone, not the ask, not 990.00
     assert s["barrier_added"] == 300 and s["barrier_state"] == "WALL"
+    # a level whose zone held nothing over the lookback has no F_thresh: NEUTRAL
+    s = state_of(SHALLOW_LOOKBACK + window, direction="DOWN")
+    assert s["zone_baseline"] == 0.0 and s["barrier_state"] == "NEUTRAL"
+
+
+@pytest.mark.parametrize("usual_depth, state", [(100, "VACUUM"), (2000, "WEAK")])
+def test_the_same_flow_is_a_state_on_a_thin_level_and_noise_on_a_deep_one(usual_depth, state):
+    """F_thresh scales with the depth the zone normally holds (SPEC §6): 250 contracts pulled
+    from a level that usually holds 100 is a vacuum; from one that holds 2,000 it is not (what
+    is left is thin against that lookback: WEAK)."""
+    lookback = [(T0 - 60 * S, DEEP_BIDS, asks(usual_depth, 0))]
+    s = state_of(lookback + [(T0 + S, DEEP_BIDS, asks(300)), (T0 + 2 * S, DEEP_BIDS, asks(50))])
+    assert s["zone_baseline"] == usual_depth
+    assert s["barrier_canceled"] == 250 and s["barrier_state"] == state
 
 
 # ------------------------------------------------------------- tape

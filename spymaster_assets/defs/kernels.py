@@ -66,7 +66,7 @@ def warm_up() -> None:
         touches,
         books,
         trades,
-        barrier.BarrierParams(60 * 10**9, 1800 * 10**9, 8, 100, 0.3, 1.5, 0.2, 1e6),
+        barrier.BarrierParams(60 * 10**9, 1800 * 10**9, 8, 0.5, 0.3, 1.5, 0.2, 1e6),
         10.0,
         0.25,
     )

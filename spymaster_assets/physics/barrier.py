@@ -5,6 +5,10 @@ every price within ±BARRIER_ZONE_ES_TICKS of the level in ES. Walking consecuti
 of the window [ts, ts + W_b): at each zone price on the defending side, a size increase is
 added liquidity; a decrease is filled up to the aggressive volume that traded at that price
 against that side between the two books, the rest canceled.
+
+The state compares those flows with F_thresh = F_THRESH_FRAC x zone_baseline, the depth the
+zone normally holds (physics/zone_baseline.py), so a state means the same on a quiet day and on
+a real ES day with thousands of contracts per level.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import numpy as np
 import polars as pl
 from numba import njit
 
+from spymaster_assets.physics.zone_baseline import ZoneBaselines
 from spymaster_assets.vocabulary import N_LEVELS, level_field
 
 STATES = ("VACUUM", "CONSUMED", "WALL", "ABSORPTION", "WEAK", "NEUTRAL")
@@ -29,7 +34,7 @@ class BarrierParams:
     window_ns: int
     lookback_ns: int
     zone_ticks: int
-    f_thresh: float
+    f_thresh_frac: float  # F_thresh = f_thresh_frac x zone_baseline
     r_vac: float
     r_wall: float
     weak_percentile: float
@@ -135,9 +140,6 @@ def barrier_kernel(
     window_ns,
     lookback_ns,
     zone_ticks,
-    f_thresh,
-    r_vac,
-    r_wall,
     weak_pct,
     ratio_cap,
     added,
@@ -146,10 +148,12 @@ def barrier_kernel(
     depth,
     baseline,
     weak_floor,
-    state,
     ratio,
+    n_books,
 ):
-    """Prices are integer ES ticks (level_ticks may fall between ticks); outputs per signal."""
+    """Flows, depths and ratios per signal (the state comes later, from barrier_states, once
+    the zone baselines are known). Prices are integer ES ticks (level_ticks may fall between
+    ticks)."""
     for i in range(len(sig_ts)):
         if is_up[i]:
             px, sz, aggressor, side_depth = ask_px, ask_sz, BUY, ask_depth
@@ -200,8 +204,19 @@ def barrier_kernel(
             ratio[i] = min(a / removed, ratio_cap)
         else:
             ratio[i] = ratio_cap if a > 0 else 0.0
+        n_books[i] = max(w1 - w0, 0)
+
+
+@njit(cache=True)
+def barrier_states(added, canceled, filled, depth, weak_floor, ratio, n_books, zone_baseline,
+                   f_thresh_frac, r_vac, r_wall, state):  # fmt: skip
+    """SPEC §6's first rule that holds, with F_thresh = f_thresh_frac x zone_baseline; NEUTRAL
+    when the window holds fewer than 2 books or the zone baseline is null or 0."""
+    for i in range(len(state)):
+        a, c, f = added[i], canceled[i], filled[i]
         delta = a - c - f
-        if w1 - w0 < 2:
+        f_thresh = f_thresh_frac * zone_baseline[i]
+        if n_books[i] < 2 or np.isnan(zone_baseline[i]) or zone_baseline[i] == 0:
             state[i] = NEUTRAL
         elif delta < -f_thresh and c > f and ratio[i] < r_vac:
             state[i] = VACUUM
@@ -343,14 +358,18 @@ class BarrierAccumulator:
             "depth": np.zeros(n, np.int64),
             "baseline": np.zeros(n),
             "weak_floor": np.zeros(n),
-            "state": np.zeros(n, np.int64),
             "ratio": np.zeros(n),
+            "n_books": np.zeros(n, np.int64),
         }
         self.sig_ts = touches["ts_ns"].to_numpy()
         self.level_ticks = touches["level_price"].to_numpy() * es_spy_ratio / tick
         self.is_up = (touches["direction"] == "UP").to_numpy()
         self.trade_cols = trade_arrays(trades, tick)
         self.done = np.zeros(n, bool)
+        # fed by whoever reads the books (every book of the lookbacks, in ts_event order)
+        self.zone = ZoneBaselines(
+            self.sig_ts, self.level_ticks, self.is_up, params.zone_ticks, params.lookback_ns, tick
+        )
 
     def add(self, batch: BookBatch, depths: Depths) -> None:
         params = self.params
@@ -371,9 +390,6 @@ class BarrierAccumulator:
             params.window_ns,
             params.lookback_ns,
             params.zone_ticks,
-            params.f_thresh,
-            params.r_vac,
-            params.r_wall,
             params.weak_percentile,
             params.ratio_cap,
             *part.values(),
@@ -387,10 +403,14 @@ class BarrierAccumulator:
             raise ValueError(f"{int((~self.done).sum())} touches fall in no batch of window books")
         depth = pl.Series(out["depth"]).replace(-1, None)
         baseline = pl.Series(out["baseline"]).fill_nan(None)
+        zone_baseline = self.zone.values()
+        state = np.zeros(n, np.int64)
+        p = self.params
+        barrier_states(out["added"], out["canceled"], out["filled"], out["depth"],
+                       out["weak_floor"], out["ratio"], out["n_books"], zone_baseline,
+                       p.f_thresh_frac, p.r_vac, p.r_wall, state)  # fmt: skip
         return self.touches.select("ts_ns", "level_price").with_columns(
-            barrier_state=pl.Series(
-                np.array(STATES)[out["state"]] if n else np.array([], dtype=str)
-            ),
+            barrier_state=pl.Series(np.array(STATES)[state] if n else np.array([], dtype=str)),
             barrier_delta_liq=pl.Series(out["added"] - out["canceled"] - out["filled"]).cast(
                 pl.Float64
             ),
@@ -402,6 +422,7 @@ class BarrierAccumulator:
             wall_ratio=pl.when(baseline > 0)
             .then(depth.cast(pl.Float64) / baseline)
             .otherwise(None),
+            zone_baseline=pl.Series(zone_baseline, dtype=pl.Float64).fill_nan(None),
         )
 
 
@@ -413,17 +434,23 @@ def barrier_physics(
     es_spy_ratio: float,
     tick: float,
     depths: Depths | None = None,
+    lookback_books: Iterable[pl.DataFrame] | None = None,
 ) -> pl.DataFrame:
     """Barrier columns per touch. `books` holds every book inside each touch's window: a frame,
-    arrays, or batches of windows (each consumed before the next is asked for); `depths` every
-    book of each lookback (by default from the frame of books)."""
+    or batches of windows (each consumed before the next is asked for); `depths` and
+    `lookback_books` (frames of bronze columns in ts_event order) every book of each lookback
+    (by default the frame of books)."""
     if isinstance(books, pl.DataFrame):
         depths = depths if depths is not None else depths_of(books)
+        lookback_books = lookback_books if lookback_books is not None else [books]
         books = book_arrays(books, tick)
     assert depths is not None, "pass the lookback depths with window-only books"
+    assert lookback_books is not None, "pass the lookback books with window-only books"
     if isinstance(books, BookArrays):  # one batch that holds every window
         books = [BookBatch(np.iinfo(np.int64).min, np.iinfo(np.int64).max, books)]
     accumulator = BarrierAccumulator(touches, trades, params, es_spy_ratio, tick)
     for batch in books:
         accumulator.add(batch, depths)
+    for frame in lookback_books:
+        accumulator.zone.observe_frame(frame)
     return accumulator.frame()

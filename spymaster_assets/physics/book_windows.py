@@ -98,6 +98,7 @@ class WindowBookReader:
     ):
         self._books = books
         self._tick = tick
+        self._batch_rows = batch_rows
         self.windows = merged_windows(signal_ts, window_ns)
         self.scans = 0  # scans of the level columns so far
         if len(self.windows) == 0:
@@ -115,6 +116,24 @@ class WindowBookReader:
         book_ts = span["ts_event"].to_numpy()
         self.depths = Depths(book_ts, span["bid_depth"].to_numpy(), span["ask_depth"].to_numpy())
         self._groups = _batches(self.windows, book_ts, batch_rows)
+
+    def lookback_books(self) -> Iterator[pl.DataFrame]:
+        """The books of the lookback span in ts_event order, every price and size column, a
+        slice of about batch_rows books at a time (for the zone baselines)."""
+        ts = self.depths.ts
+        columns = ["ts_event", *LEVEL_COLUMNS]
+        for first in range(0, len(ts), self._batch_rows):
+            last = min(first + self._batch_rows, len(ts)) - 1
+            frame = (
+                self._books.filter(pl.col("ts_event").is_between(int(ts[first]), int(ts[last])))
+                .select(columns)
+                .collect(engine="streaming")
+            )
+            # books sharing a timestamp across the cut belong to the earlier slice
+            frame = frame.filter(
+                (pl.col("ts_event") > int(ts[first - 1])) if first else pl.lit(True)
+            )
+            yield frame
 
     @property
     def window_books(self) -> int:
@@ -229,6 +248,7 @@ class WindowCapture:
             self.valid = False  # out of order: the file will be re-sorted and read instead
             return
         self._last_ts = int(ts[-1])
+        self._acc.zone.observe(ts, level_px, level_null, level_sz)
         span_lo = int(self._starts[0]) - self._lookback
         self.lookback_books += int(
             np.searchsorted(ts, self._ends[-1]) - np.searchsorted(ts, span_lo)

@@ -187,6 +187,12 @@ BARRIER_PHYSICS = pa.DataFrameSchema(
         "barrier_filled": C(pl.Float64, pa.Check.ge(0)),
         "depth_in_zone": C(pl.Float64, pa.Check.ge(0), nullable=True),
         "wall_ratio": C(pl.Float64, pa.Check.ge(0), nullable=True),
+        "zone_baseline": C(
+            pl.Float64,
+            pa.Check.ge(0),
+            nullable=True,
+            description="Mean defending-side zone depth over the lookback before ts, ES contracts",
+        ),
     },
     strict=True,
     ordered=True,

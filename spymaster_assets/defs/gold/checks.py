@@ -19,6 +19,7 @@ PHYSICS_COLUMNS = (
     "barrier_filled",
     "depth_in_zone",
     "wall_ratio",
+    "zone_baseline",
     "tape_imbalance",
     "tape_buy_vol",
     "tape_sell_vol",

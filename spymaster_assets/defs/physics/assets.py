@@ -80,7 +80,7 @@ def _barrier_inputs(day: Day, touches: pl.LazyFrame | pl.DataFrame, es_trades: p
         window_ns=window_ns,
         lookback_ns=lookback_ns,
         zone_ticks=settings.barrier_zone_es_ticks,
-        f_thresh=settings.f_thresh,
+        f_thresh_frac=settings.f_thresh_frac,
         r_vac=settings.r_vac,
         r_wall=settings.r_wall,
         weak_percentile=settings.weak_percentile,
@@ -167,6 +167,7 @@ def barrier_physics(
             settings.es_spy_ratio,
             settings.es_tick,
             depths=reader.depths,
+            lookback_books=reader.lookback_books(),
         )
         source = {
             "book_source": "bronze/es_mbp10 file",
