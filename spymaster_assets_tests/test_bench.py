@@ -195,3 +195,17 @@ def test_the_report_lists_every_failed_check_of_its_days(bench_run):
     chains = {**report["chains"], "1x": {**report["chains"]["1x"], "failed_checks": [line]}}
     table = markdown({**report, "chains": chains})
     assert f"- the 1x day (warm chain): 1 failed\n  - `{line}`" in table
+
+
+def test_the_report_shows_how_the_1x_day_looks_to_the_rules(bench_run):
+    root, stdout, report = bench_run
+    figures = report["chains"]["1x"]["realism"]
+    assert figures["signals"] > 0 and "barrier_state_max_share" in figures
+    assert "## Signals of the 1x day, against a real-size day" in stdout
+    assert f"| sweep_share | 0.01 .. 0.30 | {figures['sweep_share']} |" in stdout
+    # a day that misses a target is marked so
+    worse = {**figures, "barrier_states_seen": 3}
+    chains = {**report["chains"], "1x": {**report["chains"]["1x"], "realism": worse}}
+    assert "| barrier_states_seen | >= 5 | 3 | **not met** |" in markdown(
+        {**report, "chains": chains}
+    )

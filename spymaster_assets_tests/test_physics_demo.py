@@ -12,10 +12,12 @@ import polars as pl
 import pytest
 
 from spymaster_assets.definitions import defs
-from spymaster_assets.defs.gold.checks import PHYSICS_COLUMNS, constant_physics_columns
+from spymaster_assets.defs.gold.checks import MIN_SIGNALS_FOR_VARIATION, constant_physics_columns
 from spymaster_assets.defs.resources import make_resources
 from spymaster_assets.paths import DataLayout
 from spymaster_assets.sample.generator import generate_day
+from spymaster_assets.signals import realism
+from spymaster_assets.signals.realism import PHYSICS_COLUMNS
 
 DAYS = [dt.date(2025, 11, 24), dt.date(2025, 11, 25)]
 DAILY = [
@@ -78,10 +80,16 @@ def test_the_day_s_mix_of_physics_is_in_its_materialization_metadata(demo):
         assert meta["fuel_effects"].value == counts, day
         states = dict(one["barrier_state"].value_counts().iter_rows())
         assert meta["barrier_states"].value == states, day
+        assert meta["realism"].value == realism.day_figures(one), day
+        assert meta["realism_missed"].value == realism.missed_targets(meta["realism"].value)
         grid = meta["label_grid"].value
         assert len(grid) == 9, day
         for column, mix in grid.items():
             assert mix == dict(one[column].value_counts().iter_rows()), (day, column)
+
+
+def test_the_variation_threshold_is_one_figure():
+    assert MIN_SIGNALS_FOR_VARIATION == realism.MIN_SIGNALS_FOR_VARIATION
 
 
 def test_no_physics_column_is_constant_on_any_demo_day(demo):

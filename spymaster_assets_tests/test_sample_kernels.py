@@ -8,13 +8,17 @@ from hypothesis import strategies as st
 
 from spymaster_assets.sample.book_sim import (
     ACTION_TRADE,
+    CONSUME,
     EMPTY_LEVEL,
     FLAG_LAST,
     N_LEVELS,
+    PULL,
+    REPLENISH,
     SIDE_ASK,
     SIDE_BID,
     allocate_outputs,
     init_book,
+    regime_code,
     simulate_book,
 )
 from spymaster_assets.sample.price_path import latent_path
@@ -25,9 +29,12 @@ def run(fn, seed: int, n: int, n_active: int, p_trade: float, drift: float):
     target = 4 * 6800.0 + np.cumsum(rng.normal(drift, 0.6, n))
     state = init_book(target[0], 20.0, n_active, rng.random(2 * N_LEVELS))
     out = allocate_outputs(n)
+    # liquidity episodes of every kind and side, in runs, between stretches of steady flow
+    regime = np.repeat(rng.integers(0, 7, n // 20 + 1), 20)[:n].astype(np.int8)
     n_rec, n_tr = fn(
-        state, target, rng.random((n, 6)), n_active, p_trade, 0.5, 0.1, 2.0, 20.0, 0.01, 0.5, **out
-    )
+        state, target, rng.random((n, 6)), n_active, p_trade, 0.5, 0.1, 2.0, 20.0, 0.01, 0.5,
+        regime, **out,
+    )  # fmt: skip
     return (
         target,
         state,
@@ -77,6 +84,37 @@ def test_compiled_book_matches_interpreted_python(p):
     assert np.array_equal(state_c, state_p)
     for key in compiled:
         assert np.array_equal(compiled[key], python[key]), key
+
+
+def test_liquidity_episodes_pull_replenish_and_consume_the_side_they_name():
+    """Over many events of one episode, the side named loses liquidity to cancels (PULL), gains
+    it (REPLENISH) or is traded against (CONSUME), compared with steady flow."""
+    n = 20_000
+    rng = np.random.default_rng(3)
+    target = np.full(n, 4 * 6800.0 + 0.5)
+
+    def flows(code: int) -> dict[str, int]:
+        state = init_book(target[0], 20.0, N_LEVELS, rng.random(2 * N_LEVELS))
+        out = allocate_outputs(n)
+        n_rec, _ = simulate_book(
+            state, target, rng.random((n, 6)), N_LEVELS, 0.1, 0.5, 0.0, 2.0, 20.0, 0.0, 0.5,
+            np.full(n, code, np.int8), **out,
+        )  # fmt: skip
+        books = out["books"][n_rec // 2 : n_rec]  # once the episode has settled in
+        trades = out["rec_action"][:n_rec] == ACTION_TRADE
+        return {
+            "ask_depth": float(books[:, 3, :].sum(axis=1).mean()),
+            "buys": int((trades & (out["rec_side"][:n_rec] == SIDE_BID)).sum()),
+        }
+
+    steady = flows(0)
+    pulled = flows(regime_code(PULL, 1))
+    replenished = flows(regime_code(REPLENISH, 1))
+    consumed = flows(regime_code(CONSUME, 1))
+    assert pulled["ask_depth"] < 0.5 * steady["ask_depth"]
+    assert replenished["ask_depth"] > 2 * steady["ask_depth"]
+    assert consumed["buys"] > 3 * steady["buys"]
+    assert flows(regime_code(PULL, 0))["ask_depth"] > 0.5 * steady["ask_depth"]  # the bid's
 
 
 @settings(max_examples=15, deadline=None)

@@ -63,11 +63,14 @@ def measure(data_dir: str, day: str, warm_data_dir: str, warm_day: str) -> dict:
         total, run_id = run_chain(defs, data_dir, day, instance)
         t1 = time.time()
         assets = []
+        realism = None
         for entry in instance.all_logs(run_id):
             event = entry.dagster_event
             if event is None or event.event_type_value != "ASSET_MATERIALIZATION":
                 continue
             mat = event.event_specific_data.materialization
+            if "realism" in mat.metadata:  # gold/signals: how the day looks to the rules
+                realism = mat.metadata["realism"].value
             seconds = float(mat.metadata["seconds"].value)
             n = _records(mat.metadata)
             assets.append(
@@ -83,6 +86,7 @@ def measure(data_dir: str, day: str, warm_data_dir: str, warm_day: str) -> dict:
     return {
         "day": day,
         "failed_checks": failed,
+        "realism": realism,
         "warmup_seconds": round(warm_seconds, 3),
         "chain_seconds": round(total, 4),
         "assets": assets,

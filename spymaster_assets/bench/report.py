@@ -319,6 +319,31 @@ def failed_checks_section(report: dict) -> list[str]:
     return lines
 
 
+def realism_section(report: dict) -> list[str]:
+    """How the 1x day's signals look to the rules (signals/realism.py), against the figures of
+    a real-size ES day."""
+    from spymaster_assets.signals.realism import TARGETS
+
+    figures = report["chains"]["1x"].get("realism")
+    if not figures:
+        return []
+    lines = [
+        "",
+        "## Signals of the 1x day, against a real-size day",
+        "",
+        f"{figures['signals']} signals (gold/signals metadata `realism`).",
+        "",
+        "| figure | goal | this day | |",
+        "|---|---|---|---|",
+    ]
+    for name, goal, ok in TARGETS:
+        if name in figures:
+            value = figures[name]
+            shown = ", ".join(value) or "none" if isinstance(value, list) else value
+            lines.append(f"| {name} | {goal} | {shown} | {_met(ok(value))} |")
+    return lines
+
+
 def markdown(report: dict) -> str:
     m = report["machine"]
     floor = report["floor"]
@@ -387,6 +412,7 @@ def markdown(report: dict) -> str:
             f"{_gib(chain['child_peak_rss_bytes'])} |"
         )
     lines += backfill_section(report)
+    lines += realism_section(report)
     lines += failed_checks_section(report)
     dagster, naive = report.get("dagster_path"), report.get("naive")
     lines += ["", "## Other paths", ""]

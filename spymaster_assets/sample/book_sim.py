@@ -7,6 +7,13 @@ no F_LAST) and the book update that the fill causes (F_LAST). When the latent pr
 than a tick away, the quote in its path is either pulled (`pull_prob`) or swept by a trade. One in `batch_add_prob` adds is
 also a two-record event (an add on each side). Complete books (F_LAST) are never crossed,
 because improvements only go strictly inside the spread and fills only remove liquidity.
+
+Liquidity episodes (`regime`, per event) break the steady flow on one side for a while, as
+real books do around levels: PULL (that side's adds and cancels are mostly cancels: liquidity
+withdrawn), REPLENISH (mostly adds: a wall builds) and CONSUME (that side's adds and cancels
+give way to aggressive orders that trade against it, the rest move to the other side). A
+pulled or consumed side is not replenished: its new quotes and the levels that appear at its
+far end hold one contract.
 """
 
 from __future__ import annotations
@@ -25,6 +32,17 @@ SIDE_BID = ord("B")
 SIDE_NONE = ord("N")
 FLAG_LAST = 128
 EMPTY_LEVEL = np.iinfo(np.int64).min  # no price at this level
+# Liquidity episodes: regime code 0 is steady flow, else 1 + 2 * kind + side (0 bid, 1 ask).
+PULL, REPLENISH, CONSUME = 0, 1, 2
+EPISODE_KINDS = ("PULL", "REPLENISH", "CONSUME")
+PULL_ADD_SHARE = 0.02  # of a pulled side's adds and cancels, the adds
+REPLENISH_ADD_SHARE = 0.95
+CONSUME_TRADE_SCALE = 10.0  # aggressive orders of a consumption, in mean trade sizes
+CONSUME_TRADE_SHARE = 0.35  # of a consumed side's adds and cancels, those that become orders
+
+
+def regime_code(kind: int, side: int) -> int:
+    return 1 + 2 * kind + side
 
 
 def allocate_outputs(n_events: int) -> dict[str, np.ndarray]:
@@ -114,6 +132,7 @@ def simulate_book(
     mean_size: float,
     side_none_prob: float,
     pull_prob: float,
+    regime: np.ndarray,
     rec_event: np.ndarray,
     rec_action: np.ndarray,
     rec_side: np.ndarray,
@@ -129,18 +148,31 @@ def simulate_book(
 ) -> tuple[int, int]:
     """Advance `state` through every event; fill record and trade outputs; return their counts.
 
-    `uniforms` is [n_events, 6]. Output arrays need room for 2 records and 1 trade per event.
+    `uniforms` is [n_events, 6]; `regime` [n_events] (0: steady flow). Output arrays need room
+    for 2 records and 1 trade per event.
     """
     r = 0
     n_tr = 0
     for i in range(len(target)):
         u = uniforms[i]
+        regime_kind = (regime[i] - 1) // 2 if regime[i] > 0 else -1
+        regime_side = (regime[i] - 1) % 2 if regime[i] > 0 else -1
+        # the episode's kind when this event's side (drawn by u[1]) is the side in the episode
+        episode_kind = regime_kind if (1 if u[1] >= 0.5 else 0) == regime_side else -1
+        consume = False
+        if episode_kind == CONSUME and u[0] >= p_trade:
+            # u[0] is uniform on [p_trade, 1) here: rescaled, it draws order or other side
+            consume = (u[0] - p_trade) / (1.0 - p_trade) < CONSUME_TRADE_SHARE
+        # the side in a PULL or CONSUME episode gets no new liquidity worth the name
+        drained = regime_side if regime_kind in (PULL, CONSUME) else -1
         gap = target[i] - 0.5 * (state[0, 0] + state[2, 0])
         spread = state[2, 0] - state[0, 0]
         if spread > 1:
             side = 0 if gap >= 0.0 else 1
             price = state[0, 0] + 1 if side == 0 else state[2, 0] - 1
             size = _level_size(u[1], 0.5 * mean_size, 0)
+            if side == drained:
+                size = 1  # quoted, but only just
             _insert_best(state, side, price, size, n_active)
             rec_event[r] = i
             rec_action[r] = ACTION_ADD
@@ -156,7 +188,8 @@ def simulate_book(
             # market makers do, rather than swept. The next events re-quote inside the spread.
             book_side = 1 if gap > 0.0 else 0
             price = state[2 * book_side, 0]
-            _remove_level(state, book_side, 0, n_active, _level_size(u[3], mean_size, n_active - 1))
+            refill = 1 if book_side == drained else _level_size(u[3], mean_size, n_active - 1)
+            _remove_level(state, book_side, 0, n_active, refill)
             rec_event[r] = i
             rec_action[r] = ACTION_CANCEL
             rec_side[r] = SIDE_ASK if book_side == 1 else SIDE_BID
@@ -166,12 +199,20 @@ def simulate_book(
             rec_flags[r] = FLAG_LAST
             _snapshot(state, books, r)
             r += 1
-        elif abs(gap) > 1.0 or u[0] < p_trade:
-            buy = gap > 0.0 if abs(gap) > 1.0 else u[1] < 0.5 + 0.35 * math.tanh(gap)
+        elif abs(gap) > 1.0 or u[0] < p_trade or consume:
+            if abs(gap) > 1.0:
+                buy = gap > 0.0
+            elif consume:
+                buy = u[1] >= 0.5  # the side in the episode is the one traded against
+            else:
+                buy = u[1] < 0.5 + 0.35 * math.tanh(gap)
             book_side = 1 if buy else 0  # a buyer lifts the ask, a seller hits the bid
             level_size = state[2 * book_side + 1, 0]
             if abs(gap) > 1.0:
                 qty = level_size
+            elif consume:
+                scale = CONSUME_TRADE_SCALE * mean_trade
+                qty = min(level_size, 1 + int(-math.log(1.0 - u[2]) * scale))
             else:
                 qty = min(level_size, 1 + int(-math.log(1.0 - u[2]) * mean_trade))
             price = state[2 * book_side, 0]
@@ -194,9 +235,8 @@ def simulate_book(
             n_tr += 1
             remaining = level_size - qty
             if remaining == 0:
-                _remove_level(
-                    state, book_side, 0, n_active, _level_size(u[3], mean_size, n_active - 1)
-                )
+                refill = 1 if book_side == drained else _level_size(u[3], mean_size, n_active - 1)
+                _remove_level(state, book_side, 0, n_active, refill)
             else:
                 state[2 * book_side + 1, 0] = remaining
             rec_event[r] = i
@@ -210,7 +250,13 @@ def simulate_book(
             r += 1
         else:
             is_add = u[0] < p_trade + p_add
+            if episode_kind in (PULL, REPLENISH):
+                # u[0] is uniform on [p_trade, 1) here: rescaled, it draws add or cancel
+                share = PULL_ADD_SHARE if episode_kind == PULL else REPLENISH_ADD_SHARE
+                is_add = (u[0] - p_trade) / (1.0 - p_trade) < share
             book_side = 0 if u[1] < 0.5 else 1
+            if episode_kind == CONSUME:
+                book_side = 1 - book_side  # not an order: the event moves to the other side
             depth = min(n_active - 1, int(-math.log(1.0 - u[2]) * 2.5))
             amount = 1 + int(-math.log(1.0 - u[3]) * 0.4 * mean_size)
             if is_add and u[4] < batch_add_prob:
@@ -232,15 +278,17 @@ def simulate_book(
                 remaining = state[2 * book_side + 1, depth]
             else:
                 remaining = state[2 * book_side + 1, depth] - amount
-                if remaining <= 0:
+                if regime_kind == PULL and book_side == drained:
+                    # pulled down to a token contract, not removed: a removed level would be
+                    # re-quoted (an add) by the next event, and the pull would look like churn
+                    remaining = max(remaining, 1)
+                    state[2 * book_side + 1, depth] = remaining
+                elif remaining <= 0:
                     remaining = 0
-                    _remove_level(
-                        state,
-                        book_side,
-                        depth,
-                        n_active,
-                        _level_size(u[5], mean_size, n_active - 1),
+                    refill = (
+                        1 if book_side == drained else _level_size(u[5], mean_size, n_active - 1)
                     )
+                    _remove_level(state, book_side, depth, n_active, refill)
                 else:
                     state[2 * book_side + 1, depth] = remaining
             rec_event[r] = i

@@ -29,7 +29,13 @@ from spymaster_assets.market.dbn_writer import write_dbn
 from spymaster_assets.market.trading_calendar import NS_PER_SECOND, session_windows
 from spymaster_assets.paths import DataLayout
 from spymaster_assets.sample.activity import SECONDS_PER_DAY, activity_profile, event_times
-from spymaster_assets.sample.book_sim import EMPTY_LEVEL, allocate_outputs, init_book, simulate_book
+from spymaster_assets.sample.book_sim import (
+    EMPTY_LEVEL,
+    allocate_outputs,
+    init_book,
+    regime_code,
+    simulate_book,
+)
 from spymaster_assets.sample.contracts import (
     calendar_spread_symbol,
     dominant_contract,
@@ -50,11 +56,18 @@ class Profile:
     window_events: int = 400_000  # dominant-contract events per generation window
     level_size: float = 28.0  # mean contracts per front-month book level (ES is deep when busy)
     pull_prob: float = 0.5  # when price runs ahead of the book: pull the quote (else sweep it)
+    episode_share: float = 0.0  # of the day, the part in liquidity episodes (book_sim.py)
 
 
 PROFILES = {
     "demo": Profile(front_events=120_000, option_trades=30_000),
-    "full": Profile(front_events=5_250_000, option_trades=700_000, level_size=250.0, pull_prob=0.9),
+    "full": Profile(
+        front_events=5_250_000,
+        option_trades=700_000,
+        level_size=250.0,
+        pull_prob=1.0,  # quotes in the way are pulled: sweeps come from consumption episodes
+        episode_share=0.5,
+    ),
 }
 
 
@@ -221,11 +234,39 @@ def _to_records(inst: Instrument, lo: int, out: dict, n_rec: int, n_tr: int):
     return mbp, trades
 
 
+EPISODE_SECONDS = (60, 180)  # how long one liquidity episode or stretch of steady flow lasts
+
+
+def liquidity_regimes(rng: np.random.Generator, share: float) -> np.ndarray:
+    """The regime of every second of the UTC day (book_sim.regime_code; 0 steady flow):
+    stretches of one to three minutes, each an episode with probability `share`, of a kind
+    and a side drawn at random."""
+    regime = np.zeros(SECONDS_PER_DAY, np.int8)
+    if share <= 0:
+        return regime
+    lo, hi = EPISODE_SECONDS
+    lengths = rng.integers(lo, hi + 1, SECONDS_PER_DAY // lo + 1)
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    codes = np.where(
+        rng.random(len(lengths)) < share,
+        [regime_code(k, s) for k, s in zip(rng.integers(0, 3, len(lengths)),
+                                           rng.integers(0, 2, len(lengths)), strict=True)],
+        0,
+    )  # fmt: skip
+    for start, end, code in zip(starts[:-1], starts[1:], codes, strict=True):
+        if start >= SECONDS_PER_DAY:
+            break
+        regime[start:end] = code
+    return regime
+
+
 def _simulate_windows(
     instruments: list[Instrument],
     rng: np.random.Generator,
     profile: Profile,
     trades_sink: list[np.ndarray],
+    regime_by_second: np.ndarray,
+    day_start: int,
 ) -> Iterator[np.ndarray]:
     """Yield MBP-10 record chunks in ts_recv order; collect trade records into `trades_sink`."""
     dom = instruments[0]
@@ -255,6 +296,11 @@ def _simulate_windows(
                 inst.mean_size,
                 0.004,
                 profile.pull_prob,
+                regime_by_second[
+                    np.clip(
+                        (inst.ts_recv[lo:hi] - day_start) // NS_PER_SECOND, 0, SECONDS_PER_DAY - 1
+                    )
+                ],
                 **out,
             )
             mbp, trades = _to_records(inst, int(lo), out, n_rec, n_tr)
@@ -338,7 +384,17 @@ def generate_day(
         start_ns=day_start,
         end_ns=windows.utc_day_end_ns,
         mappings=mappings,
-        record_chunks=_simulate_windows(instruments, rng, prof, trade_chunks),
+        record_chunks=_simulate_windows(
+            instruments,
+            rng,
+            prof,
+            trade_chunks,
+            # a stream of its own, so the other draws of the day stay what they were
+            liquidity_regimes(
+                np.random.default_rng([seed, day.toordinal(), 1]), prof.episode_share
+            ),
+            day_start,
+        ),
     )
     trades_path = layout.dbn_path("trades", day)
     n_trades = write_dbn(

@@ -39,7 +39,13 @@ def _validate(
 
 
 def _research_metadata(frame: pl.DataFrame) -> dict:
+    from spymaster_assets.signals.realism import day_figures, missed_targets
+
+    figures = day_figures(frame)
     return {
+        # the figures a researcher checks first, against a real-size day's (signals/realism.py)
+        "realism": dg.MetadataValue.json(figures),
+        "realism_missed": dg.MetadataValue.json(missed_targets(figures)),
         "outcomes": dg.MetadataValue.json(counts_by(frame, "outcome")),
         "signals_by_kind": dg.MetadataValue.json(counts_by(frame, "level_kind_name")),
         "barrier_states": dg.MetadataValue.json(counts_by(frame, "barrier_state")),

@@ -10,26 +10,7 @@ SIGNALS_VECTORIZED = dg.AssetKey(["gold", "signals_vectorized"])
 VALIDATION = "validation"
 COMBINED = "combined_days"
 PHYSICS_VARIES = "physics_varies"
-PHYSICS_COLUMNS = (
-    "barrier_state",
-    "barrier_delta_liq",
-    "barrier_replenishment_ratio",
-    "barrier_added",
-    "barrier_canceled",
-    "barrier_filled",
-    "depth_in_zone",
-    "wall_ratio",
-    "zone_baseline",
-    "tape_imbalance",
-    "tape_buy_vol",
-    "tape_sell_vol",
-    "tape_velocity",
-    "sweep_detected",
-    "gamma_exposure",
-    "gamma_share",
-    "fuel_effect",
-)
-MIN_SIGNALS_FOR_VARIATION = 20
+MIN_SIGNALS_FOR_VARIATION = 20  # the same figure as signals/realism.py (no import at load)
 
 _VALIDATION = (
     "The rules of `spymaster validate`: unique event ids, signals inside regular hours, "
@@ -50,9 +31,9 @@ SIGNALS_CHECKS = [
 
 
 def constant_physics_columns(frame) -> list[str]:
-    if frame.height <= MIN_SIGNALS_FOR_VARIATION:
-        return []
-    return [f"{c} is constant ({frame[c][0]})" for c in PHYSICS_COLUMNS if frame[c].n_unique() == 1]
+    from spymaster_assets.signals.realism import constant_columns
+
+    return [f"{c} is constant ({frame[c][0]})" for c in constant_columns(frame)]
 
 
 SIGNALS_VECTORIZED_CHECKS = [
