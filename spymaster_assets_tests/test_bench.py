@@ -209,3 +209,20 @@ def test_the_report_shows_how_the_1x_day_looks_to_the_rules(bench_run):
     assert "| barrier_states_seen | >= 5 | 3 | **not met** |" in markdown(
         {**report, "chains": chains}
     )
+
+
+def test_a_cached_day_from_an_older_generator_is_generated_again(tmp_path, monkeypatch):
+    """The bench reuses a day only when this generator, with these settings, wrote it."""
+    from spymaster_assets.bench import sample_cache
+    from spymaster_assets.bench.run import ensure_day
+
+    day, said = dt.date(2025, 11, 24), []
+    ensure_day(tmp_path, day, "demo", 7, 0.05, said.append)
+    ensure_day(tmp_path, day, "demo", 7, 0.05, said.append)
+    assert "generating" in said[0] and "cached sample day" in said[-1]
+    ensure_day(tmp_path, day, "demo", 8, 0.05, said.append)  # another seed
+    assert "generating" in said[-2]
+    monkeypatch.setattr(sample_cache, "generator_fingerprint", lambda: "a-newer-generator")
+    assert not sample_cache.is_current(tmp_path, day, "demo", 8, 0.05)
+    ensure_day(tmp_path, day, "demo", 8, 0.05, said.append)
+    assert "generating" in said[-2] and "generated in" in said[-1]

@@ -51,9 +51,11 @@ def ensure_days(
     folder: Path, days: list[dt.date], profile: str, seed: int, say: Callable[[str], None]
 ) -> DataLayout:
     """The days' raw files under `folder`, generated once by two `spymaster sample-data`
-    children at a time (one per core)."""
+    children at a time (one per core); a day written by an older generator is written again."""
+    from spymaster_assets.bench import sample_cache
+
     layout = DataLayout(folder)
-    missing = [d for d in days if not all(p.exists() for p in layout.raw_paths(d))]
+    missing = [d for d in days if not sample_cache.is_current(folder, d, profile, seed, 1.0)]
     if not missing:
         say(f"  {folder.name}: {len(days)} cached sample days {days[0]}..{days[-1]}")
         return layout
@@ -73,6 +75,8 @@ def ensure_days(
             if proc.returncode != 0:
                 raise RuntimeError(f"generating a sample day failed: {' '.join(proc.args)}")
             running.remove(proc)
+    for day in missing:  # every child succeeded
+        sample_cache.mark(folder, day, profile, seed, 1.0)
     say(f"  {folder.name}: generated in {time.perf_counter() - started:.0f}s")
     return layout
 
