@@ -10,6 +10,7 @@ one running sum per zone price is held.
 
 Books come as bronze's gathered level columns (market/book_columns.py): `level_px`,
 `level_null` and `level_sz` of shape (2 * N_LEVELS, n) in the order bid_00, ask_00, bid_01, ...
+An empty level's price is 0.0 there (market/book_columns.py), which no zone contains.
 """
 
 from __future__ import annotations
@@ -26,26 +27,35 @@ BID, ASK = 0, 1  # rows of the running sums; a gathered column's side is its ind
 @njit(cache=True)
 def _accumulate(ts, level_px, level_null, level_sz, tick, base, running, seen, q_ts, q_side,
                 q_lo, q_hi, next_query, snap_sum, snap_books):  # fmt: skip
-    """Add one chunk of books to the running sums, snapshotting every query whose time the
-    stream reaches first (a query at time q sees the books with ts_event < q)."""
+    """Add one chunk of books (ts_event ascending) to the running sums, snapshotting every
+    query whose time the stream reaches first (a query at time q sees the books with
+    ts_event < q). Between two snapshots the books are added column by column: the gathered
+    columns are contiguous, a book's twenty levels are not."""
     q = next_query[0]
     width = running.shape[1]
-    for i in range(ts.shape[0]):
-        t = ts[i]
-        while q < q_ts.shape[0] and q_ts[q] <= t:
+    n = ts.shape[0]
+    inv_tick = 1.0 / tick
+    i = 0
+    while i < n:
+        while q < q_ts.shape[0] and q_ts[q] <= ts[i]:
             total = 0
             for p in range(q_lo[q], q_hi[q] + 1):
                 total += running[q_side[q], p]
             snap_sum[q] = total
             snap_books[q] = seen[0]
             q += 1
+        end = n  # the books before the next snapshot
+        if q < q_ts.shape[0]:
+            end = i + np.searchsorted(ts[i:], q_ts[q], side="left")
         for col in range(level_px.shape[0]):
-            if level_null[col, i]:
-                continue
-            p = np.int64(round(level_px[col, i] / tick)) - base
-            if 0 <= p < width:
-                running[col % 2, p] += level_sz[col, i]
-        seen[0] += 1
+            side = col % 2
+            for k in range(i, end):
+                # an empty level's price is 0.0: far below any zone, so no null test needed
+                p = np.int64(round(level_px[col, k] * inv_tick)) - base
+                if 0 <= p < width:
+                    running[side, p] += level_sz[col, k]
+        seen[0] += end - i
+        i = end
     next_query[0] = q
 
 
@@ -67,6 +77,8 @@ class ZoneBaselines:
         lo = np.ceil(np.asarray(level_ticks, np.float64) - zone_ticks).astype(np.int64)
         hi = np.floor(np.asarray(level_ticks, np.float64) + zone_ticks).astype(np.int64)
         self._base = int(lo.min()) if n else 0
+        if n and self._base <= 0:  # the kernel reads an empty level's 0.0 as out of every zone
+            raise ValueError(f"a zone reaches down to {self._base * tick} (price <= 0)")
         width = int(hi.max()) - self._base + 1 if n else 1
         self._running = np.zeros((2, max(width, 1)), np.int64)
         self._seen = np.zeros(1, np.int64)
