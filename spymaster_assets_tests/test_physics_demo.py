@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from spymaster_assets.definitions import defs
-from spymaster_assets.defs.gold.checks import MIN_SIGNALS_FOR_VARIATION, constant_physics_columns
+from spymaster_assets.defs.gold.checks import constant_physics_columns
 from spymaster_assets.defs.resources import make_resources
 from spymaster_assets.paths import DataLayout
 from spymaster_assets.sample.generator import generate_day
@@ -86,10 +86,6 @@ def test_the_day_s_mix_of_physics_is_in_its_materialization_metadata(demo):
         assert len(grid) == 9, day
         for column, mix in grid.items():
             assert mix == dict(one[column].value_counts().iter_rows()), (day, column)
-
-
-def test_the_variation_threshold_is_one_figure():
-    assert MIN_SIGNALS_FOR_VARIATION == realism.MIN_SIGNALS_FOR_VARIATION
 
 
 def test_no_physics_column_is_constant_on_any_demo_day(demo):

@@ -248,7 +248,7 @@ class WindowCapture:
             self.valid = False  # out of order: the file will be re-sorted and read instead
             return
         self._last_ts = int(ts[-1])
-        self._acc.zone.observe(ts, level_px, level_null, level_sz)
+        self._acc.zone.observe(ts, level_px, level_sz)
         span_lo = int(self._starts[0]) - self._lookback
         self.lookback_books += int(
             np.searchsorted(ts, self._ends[-1]) - np.searchsorted(ts, span_lo)

@@ -8,9 +8,9 @@ reaches the lookback's start and its end (ts itself: the lookback is [ts - lookb
 every book is read once, twenty additions each, whatever the number of signals, and nothing but
 one running sum per zone price is held.
 
-Books come as bronze's gathered level columns (market/book_columns.py): `level_px`,
-`level_null` and `level_sz` of shape (2 * N_LEVELS, n) in the order bid_00, ask_00, bid_01, ...
-An empty level's price is 0.0 there (market/book_columns.py), which no zone contains.
+Books come as bronze's gathered level columns (market/book_columns.py): `level_px` and
+`level_sz` of shape (2 * N_LEVELS, n) in the order bid_00, ask_00, bid_01, ... An empty level's
+price is 0.0 there, which no zone contains, so no null mask is needed.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ BID, ASK = 0, 1  # rows of the running sums; a gathered column's side is its ind
 
 
 @njit(cache=True)
-def _accumulate(ts, level_px, level_null, level_sz, tick, base, running, seen, q_ts, q_side,
+def _accumulate(ts, level_px, level_sz, tick, base, running, seen, q_ts, q_side,
                 q_lo, q_hi, next_query, snap_sum, snap_books):  # fmt: skip
     """Add one chunk of books (ts_event ascending) to the running sums, snapshotting every
     query whose time the stream reaches first (a query at time q sees the books with
@@ -96,14 +96,14 @@ class ZoneBaselines:
         self._n = n
         self._last_ts = np.iinfo(np.int64).min
 
-    def observe(self, ts, level_px, level_null, level_sz) -> None:
+    def observe(self, ts, level_px, level_sz) -> None:
         """One chunk of books, in ts_event order and after every chunk before it."""
         if len(ts) == 0 or self._n == 0:
             return
         if ts[0] < self._last_ts:
             raise ValueError("zone baselines need the books in ts_event order")
         self._last_ts = int(ts[-1])
-        _accumulate(ts, level_px, level_null, level_sz, self._tick, self._base, self._running,
+        _accumulate(ts, level_px, level_sz, self._tick, self._base, self._running,
                     self._seen, self._q_ts, self._q_side, self._q_lo, self._q_hi, self._next,
                     self._sum, self._books)  # fmt: skip
 
@@ -115,7 +115,7 @@ class ZoneBaselines:
         """zone_baseline per signal (NaN when the lookback holds no book), once the stream has
         passed every signal's ts (the books after the last one are not needed)."""
         _accumulate(np.array([np.iinfo(np.int64).max]), np.zeros((2 * N_LEVELS, 1)),
-                    np.ones((2 * N_LEVELS, 1), np.bool_), np.zeros((2 * N_LEVELS, 1), np.int64),
+                    np.zeros((2 * N_LEVELS, 1), np.int64),
                     self._tick, self._base, self._running, self._seen, self._q_ts, self._q_side,
                     self._q_lo, self._q_hi, self._next, self._sum, self._books)  # fmt: skip
         total = np.empty(2 * self._n, np.int64)
@@ -128,16 +128,15 @@ class ZoneBaselines:
             return np.where(count > 0, (total[n:] - total[:n]) / np.maximum(count, 1), np.nan)
 
 
-def gathered_levels(books: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(level_px, level_null, level_sz), each (2 * N_LEVELS, n), from bronze MBP-10 columns."""
+def gathered_levels(books: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(level_px, level_sz), each (2 * N_LEVELS, n), from bronze MBP-10 columns (an empty
+    level's price as 0.0, as bronze gathers it)."""
     n = books.height
     px = np.zeros((2 * N_LEVELS, n))
-    null = np.zeros((2 * N_LEVELS, n), np.bool_)
     sz = np.zeros((2 * N_LEVELS, n), np.int64)
     for k in range(N_LEVELS):
         for j, side in enumerate(("bid", "ask")):
             prices = books[level_field(f"{side}_px", k)]
-            null[2 * k + j] = prices.is_null().to_numpy()
             px[2 * k + j] = prices.cast(pl.Float64).fill_null(0.0).to_numpy()
             sz[2 * k + j] = books[level_field(f"{side}_sz", k)].to_numpy()
-    return px, null, sz
+    return px, sz

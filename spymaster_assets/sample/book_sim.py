@@ -34,7 +34,6 @@ FLAG_LAST = 128
 EMPTY_LEVEL = np.iinfo(np.int64).min  # no price at this level
 # Liquidity episodes: regime code 0 is steady flow, else 1 + 2 * kind + side (0 bid, 1 ask).
 PULL, REPLENISH, CONSUME = 0, 1, 2
-EPISODE_KINDS = ("PULL", "REPLENISH", "CONSUME")
 PULL_ADD_SHARE = 0.02  # of a pulled side's adds and cancels, the adds
 REPLENISH_ADD_SHARE = 0.95
 CONSUME_TRADE_SCALE = 10.0  # aggressive orders of a consumption, in mean trade sizes

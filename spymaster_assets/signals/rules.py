@@ -35,15 +35,27 @@ def direction_rule() -> dict[str, pl.Expr]:
     }
 
 
-def label_rules(threshold: float, lookforward_minutes: int) -> dict[str, pl.Expr]:
+def _excursion_rules(outcome: pl.Expr, threshold: float) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """BREAK, BOUNCE and CHOP of `outcome` agree with the main window's excursions."""
     thr = round(threshold * MILLI)
+    hi, lo = milli_expr("excursion_max"), milli_expr("excursion_min")
+    no_trades = pl.col("excursion_max").is_null()
+    return (
+        (outcome != "BREAK") | (hi >= thr),
+        (outcome != "BOUNCE") | (lo <= -thr),
+        (outcome != "CHOP") | no_trades | ((hi < thr) & (lo > -thr)),
+    )
+
+
+def label_rules(threshold: float, lookforward_minutes: int) -> dict[str, pl.Expr]:
     outcome = pl.col("outcome")
     no_trades = pl.col("excursion_max").is_null()
     hi, lo = milli_expr("excursion_max"), milli_expr("excursion_min")
+    breaks, bounces, chops = _excursion_rules(outcome, threshold)
     return {
-        "BREAK crossed the threshold through the level": (outcome != "BREAK") | (hi >= thr),
-        "BOUNCE crossed the threshold away from the level": (outcome != "BOUNCE") | (lo <= -thr),
-        "CHOP crossed neither side": (outcome != "CHOP") | no_trades | ((hi < thr) & (lo > -thr)),
+        "BREAK crossed the threshold through the level": breaks,
+        "BOUNCE crossed the threshold away from the level": bounces,
+        "CHOP crossed neither side": chops,
         "time_to_outcome_s is null exactly for CHOP": pl.col("time_to_outcome_s").is_null()
         == (outcome == "CHOP"),
         "future price and excursions are null together": (
@@ -65,8 +77,6 @@ def label_grid_rules(
     close; and the pairs of the main window agree with its excursions."""
     pairs = grid_columns(thresholds, horizons)
     column = {(t, h): pl.col(o) for t, h, o, _ in pairs}
-    hi, lo = milli_expr("excursion_max"), milli_expr("excursion_min")
-    no_trades = pl.col("excursion_max").is_null()
     rules: dict[str, pl.Expr] = {}
     for t in thresholds:
         for short, long in pairwise(sorted(horizons)):
@@ -84,15 +94,10 @@ def label_grid_rules(
         )
         if h != lookforward_minutes:
             continue
-        thr = round(t * MILLI)
-        o = pl.col(outcome)
-        rules[f"{outcome} agrees with the excursions"] = (
-            ((o != "BREAK") | (hi >= thr))
-            & ((o != "BOUNCE") | (lo <= -thr))
-            & ((o != "CHOP") | no_trades | ((hi < thr) & (lo > -thr)))
-        )
+        breaks, bounces, chops = _excursion_rules(pl.col(outcome), t)
+        rules[f"{outcome} agrees with the excursions"] = breaks & bounces & chops
         if round(t * MILLI) == round(threshold * MILLI):
-            rules[f"{outcome} equals outcome"] = o == pl.col("outcome")
+            rules[f"{outcome} equals outcome"] = pl.col(outcome) == pl.col("outcome")
     return rules
 
 

@@ -51,7 +51,7 @@ def _research_metadata(frame: pl.DataFrame) -> dict:
         "barrier_states": dg.MetadataValue.json(counts_by(frame, "barrier_state")),
         "fuel_effects": dg.MetadataValue.json(counts_by(frame, "fuel_effect")),
         # the part of the signals flagged as sweeps (SPEC §6: rare bursts, not every minute)
-        "sweep_share": round(float(frame["sweep_detected"].mean()), 4) if frame.height else 0.0,
+        "sweep_share": figures.get("sweep_share", 0.0),
         # the class mix of every label-grid pair (SPEC §8): which targets are worth learning
         "label_grid": dg.MetadataValue.json(
             {c: counts_by(frame, c) for c in frame.columns if c.startswith("outcome_t")}

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from spymaster_assets.defs.check_helpers import check_spec, schema_spec
+from spymaster_assets.signals.realism import MIN_SIGNALS_FOR_VARIATION, constant_columns
 
 SIGNALS = dg.AssetKey(["gold", "signals"])
 SIGNALS_VECTORIZED = dg.AssetKey(["gold", "signals_vectorized"])
@@ -10,7 +11,6 @@ SIGNALS_VECTORIZED = dg.AssetKey(["gold", "signals_vectorized"])
 VALIDATION = "validation"
 COMBINED = "combined_days"
 PHYSICS_VARIES = "physics_varies"
-MIN_SIGNALS_FOR_VARIATION = 20  # the same figure as signals/realism.py (no import at load)
 
 _VALIDATION = (
     "The rules of `spymaster validate`: unique event ids, signals inside regular hours, "
@@ -31,8 +31,6 @@ SIGNALS_CHECKS = [
 
 
 def constant_physics_columns(frame) -> list[str]:
-    from spymaster_assets.signals.realism import constant_columns
-
     return [f"{c} is constant ({frame[c][0]})" for c in constant_columns(frame)]
 
 
