@@ -78,6 +78,41 @@ def test_floor_dagster_path_and_baseline_are_measured_on_the_1x_day(bench_run):
     )
 
 
+def test_the_least_a_day_costs_is_measured_beside_the_chain(bench_run):
+    """The chain alone on every core, its CPU time, and the bronze book written again from
+    memory with bronze's own writer: the figures that bound what the chain could reach."""
+    import os
+
+    import pyarrow.parquet as pq
+
+    root, _, report = bench_run
+    one = report["chains"]["1x"]
+    assert one["threads"] == 1 and one["cpu_seconds"] > 0
+    alone = report["chain_alone"]
+    assert alone["threads"] == os.cpu_count() > 1
+    assert [a["asset"] for a in alone["assets"]] == [a["asset"] for a in one["assets"]]
+    book = report["book_write"]
+    folder = DataLayout(root / "data" / "bench" / "demo-1x").lake_dir("bronze", "es_mbp10")
+    path = folder / f"{report['day']}.parquet"
+    bronze = pq.ParquetFile(path)
+    assert book["rows"] == bronze.metadata.num_rows > 0
+    assert book["columns"] == bronze.metadata.num_columns
+    assert len(book["runs"]) == 3 and book["seconds"] == min(book["runs"]) > 0
+    # the same writer and options: the same size within the writer's own metadata
+    assert abs(book["file_bytes"] - path.stat().st_size) < 0.01 * path.stat().st_size
+    assert [p.name for p in folder.iterdir()] == [path.name]  # the scratch file is gone
+    section = markdown(report)
+    assert "## The least a day costs" in section
+    floor = report["floor"]["seconds"]
+    assert f"{(floor + book['seconds']) / floor:.2f}x the floor" in section
+    chain_target = report["targets"][0]
+    assert (
+        f"alone on {alone['threads']} cores {alone['chain_seconds']:.2f}s" in chain_target["value"]
+    )
+    best = min(one["chain_seconds"], alone["chain_seconds"])
+    assert chain_target["met"] == (best <= 3 * floor)
+
+
 def test_the_table_is_printed_and_names_every_asset(bench_run):
     _, stdout, report = bench_run
     table = markdown(report)

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from spymaster_assets.bench.rss import RssSampler, current_rss, peak_rss
+from spymaster_assets.threads import threads_per_run
 
 
 def daily_assets(defs) -> list:
@@ -59,9 +60,9 @@ def measure(data_dir: str, day: str, warm_data_dir: str, warm_day: str) -> dict:
         warm_seconds, _ = run_chain(defs, warm_data_dir, warm_day, instance)
     rss_before = current_rss()
     with RssSampler() as sampler, dg.DagsterInstance.ephemeral() as instance:
-        t0 = time.time()
+        t0, cpu0 = time.time(), time.process_time()
         total, run_id = run_chain(defs, data_dir, day, instance)
-        t1 = time.time()
+        t1, cpu = time.time(), time.process_time() - cpu0  # every thread of the process
         assets = []
         realism = None
         for entry in instance.all_logs(run_id):
@@ -89,6 +90,8 @@ def measure(data_dir: str, day: str, warm_data_dir: str, warm_day: str) -> dict:
         "realism": realism,
         "warmup_seconds": round(warm_seconds, 3),
         "chain_seconds": round(total, 4),
+        "cpu_seconds": round(cpu, 4),
+        "threads": threads_per_run(),
         "assets": assets,
         "rss_before_bytes": rss_before,
         "run_peak_rss_bytes": sampler.peak(t0, t1),

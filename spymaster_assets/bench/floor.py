@@ -41,3 +41,50 @@ def decoded_bytes(path: Path) -> int:
         while n := reader.readinto(buffer):
             total += n
     return total
+
+
+def write_book(bronze_book: Path, repeats: int = 3) -> dict:
+    """The least any run must spend writing the day's bronze book: the kept books, already
+    gathered in memory, encoded by the same parquet writer and options as bronze/es_mbp10,
+    chunk by chunk (the file's own row groups: one per decoded chunk), into a scratch file
+    beside it. Best of `repeats` (seconds)."""
+    import pyarrow.parquet as pq
+
+    from spymaster_assets.market.bronze_es import MBP10_PARQUET
+
+    book = pq.ParquetFile(bronze_book)
+    chunks = [book.read_row_group(i) for i in range(book.num_row_groups)]
+    schema = book.schema_arrow
+    scratch = bronze_book.with_name(f".{bronze_book.stem}.bench-write.parquet")
+    runs = []
+    try:
+        for _ in range(repeats):
+            started = time.perf_counter()
+            with pq.ParquetWriter(scratch, schema, **MBP10_PARQUET) as writer:
+                for chunk in chunks:
+                    writer.write_table(chunk)
+            runs.append(time.perf_counter() - started)
+        written = scratch.stat().st_size
+    finally:
+        scratch.unlink(missing_ok=True)
+    return {
+        "rows": sum(c.num_rows for c in chunks),
+        "columns": len(schema),
+        "in_memory_bytes": sum(c.nbytes for c in chunks),
+        "file_bytes": written,
+        "seconds": round(min(runs), 4),
+        "runs": [round(r, 4) for r in runs],
+    }
+
+
+def main() -> None:
+    """python -m spymaster_assets.bench.floor BRONZE_BOOK: write_book as JSON (run as a child:
+    the book's tables stay out of the benchmark's own process)."""
+    import json
+    import sys
+
+    print(json.dumps(write_book(Path(sys.argv[1]))))
+
+
+if __name__ == "__main__":
+    main()

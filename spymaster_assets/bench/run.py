@@ -18,6 +18,7 @@ from pathlib import Path
 from spymaster_assets.bench import sample_cache
 from spymaster_assets.bench.floor import decoded_bytes, decompress_to_nothing
 from spymaster_assets.paths import DataLayout
+from spymaster_assets.threads import THREADS_ENV
 
 BENCH_DAY = dt.date(2025, 11, 20)  # a regular Thursday session
 WARM_DAY = dt.date(2025, 11, 21)  # the small warm-up day (demo profile)
@@ -116,21 +117,39 @@ def measure_floor(layout: DataLayout, day: dt.date, say: Callable[[str], None]) 
     return {"tool": tool, "files": files, "seconds": round(total, 4)}
 
 
-def measure_chain(folder: Path, day: dt.date, warm: Path, say: Callable[[str], None]) -> dict:
+def measure_chain(
+    folder: Path, day: dt.date, warm: Path, say: Callable[[str], None], threads: int = 1
+) -> dict:
+    """The chain in a warm child process with `threads` threads (SPYMASTER_THREADS_PER_RUN):
+    1 as each of the daemon's runs, or every core for a run alone on the machine."""
+    env = {**os.environ, THREADS_ENV: str(threads)}
+    env.pop("POLARS_MAX_THREADS", None)  # sized from the threads per run
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "chain.json"
         args = [sys.executable, "-m", "spymaster_assets.bench.chain", str(folder), str(day)]
         args += [str(warm), str(WARM_DAY), str(out)]
-        wall, child_peak, _ = _child(args)
+        wall, child_peak, _ = _child(args, env=env)
         report = json.loads(out.read_text())
     report["child_wall_seconds"] = round(wall, 3)
     report["child_peak_rss_bytes"] = report["process_peak_rss_bytes"]  # its own VmHWM
     report["child_maxrss_bytes"] = child_peak
     say(
-        f"  chain {folder.name}: {report['chain_seconds']:.2f}s, "
+        f"  chain {folder.name}, {threads} thread{'s' if threads > 1 else ''}: "
+        f"{report['chain_seconds']:.2f}s ({report['cpu_seconds']:.2f} CPU s), "
         f"peak RSS {report['child_peak_rss_bytes'] / 2**30:.2f} GiB"
     )
     return report
+
+
+def measure_book_write(layout: DataLayout, day: dt.date, say: Callable[[str], None]) -> dict:
+    """Encoding the 1x day's bronze book from memory, as bronze does (bench/floor.write_book),
+    in a child: with the floor, the least a run must spend on the day."""
+    book = layout.lake_path("bronze", "es_mbp10", str(day))
+    _, _, done = _child([sys.executable, "-m", "spymaster_assets.bench.floor", str(book)])
+    result = json.loads(done.stdout)
+    say(f"  writing the bronze book from memory: {result['seconds']:.2f}s "
+        f"({result['in_memory_bytes'] / 1e9:.2f} GB into {result['file_bytes'] / 1e6:.0f} MB)")  # fmt: skip
+    return result
 
 
 def measure_dagster_path(folder: Path, day: dt.date, say: Callable[[str], None]) -> dict:
@@ -203,6 +222,13 @@ def run_bench(options: BenchOptions, say: Callable[[str], None] = print) -> dict
         scale_label(s): measure_chain(layouts[s].root, options.day, warm, say)
         for s in options.scales
     }
+    cores = os.cpu_count() or 1
+    alone = None
+    if cores > 1:
+        say(f"the 1x chain as a run alone, with {cores} threads")
+        alone = measure_chain(layouts[1.0].root, options.day, warm, say, threads=cores)
+    say("the least a day costs")
+    book_write = measure_book_write(layouts[1.0], options.day, say)
     dagster = None
     if options.dagster_path:
         say("the Dagster path (1x)")
@@ -232,6 +258,8 @@ def run_bench(options: BenchOptions, say: Callable[[str], None] = print) -> dict
         "options_file": str(layouts[1.0].options_path(options.day)),
         "floor": floor,
         "chains": chains,
+        "chain_alone": alone,
+        "book_write": book_write,
         "dagster_path": dagster,
         "naive": naive,
         "backfill": backfill,

@@ -52,7 +52,7 @@ class BookColumns:
     issues: dict[str, int]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _gather(words, rows, actions, sides, ts_event, ts_recv, sequence, price, price_null, size,
             action, side, flags, depth, level_px, level_null, level_sz, level_ct, side_depth,
             issues):  # fmt: skip

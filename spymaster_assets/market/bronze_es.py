@@ -330,6 +330,16 @@ def _book_state_counts(frame: pl.DataFrame) -> tuple[int, int]:
     return crossed, locked
 
 
+def _observe_and_write(
+    observe: Callable[[BookColumns], None] | None, writer: pq.ParquetWriter, books: BookChunk
+) -> None:
+    """The second thread's share of a chunk: the watchers (barrier physics, in compiled loops
+    that release the GIL) and the parquet encoding, while the first decodes the next chunk."""
+    if observe is not None:
+        observe(books.columns)
+    writer.write_table(books.table)
+
+
 def bronze_mbp10(
     path: Path,
     trading_day: dt.date,
@@ -391,7 +401,7 @@ def bronze_mbp10(
             last_key = (int(ts[-1]), int(seq[-1]))
             books = mbp10_chunk(chunk, rows, buffers[turn])
             turn = (turn + 1) % len(buffers)
-            if observe is not None:
+            if observe is not None and encoder is None:
                 observe(books.columns)
             result.crossed_books += books.crossed
             result.locked_books += books.locked
@@ -404,7 +414,7 @@ def bronze_mbp10(
             if encoder is None:
                 writer.write_table(books.table)
             else:
-                pending = encoder.submit(writer.write_table, books.table)
+                pending = encoder.submit(_observe_and_write, observe, writer, books)
             result.rows_written += len(rows)
             result.first_ts = (
                 int(ts.min()) if result.first_ts is None else min(result.first_ts, int(ts.min()))

@@ -11,6 +11,7 @@ ends inside a record is truncated. Tests compare the records with `DBNStore.to_n
 from __future__ import annotations
 
 import datetime as dt
+import mmap
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,7 +37,8 @@ def _open_stream(path: Path, trading_day: dt.date) -> tuple[BinaryIO, BinaryIO]:
     if magic != ZSTD_MAGIC:
         return raw, raw
     try:
-        check_frames(raw, path.stat().st_size)
+        with mmap.mmap(raw.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            check_frames(data)
     except TruncatedFrameError as exc:
         raw.close()
         raise RawDataError(

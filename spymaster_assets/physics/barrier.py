@@ -120,7 +120,7 @@ def _mean_and_quantile(values: np.ndarray, q: float) -> tuple[float, float]:
     return mean, a + (b - a) * t
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def barrier_kernel(
     book_ts,
     bid_px,

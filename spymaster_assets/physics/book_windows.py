@@ -163,7 +163,7 @@ class WindowBookReader:
             yield BookBatch(start, end, buffer.head(expected))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _capture(ts, level_px, level_null, level_sz, tick, starts, ends, first,
              out_ts, bid_px, bid_sz, ask_px, ask_sz, held):  # fmt: skip
     """The books of one chunk (bronze's gathered columns: `level_*` rows bid_00, ask_00,

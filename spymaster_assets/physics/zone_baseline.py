@@ -24,7 +24,7 @@ from spymaster_assets.vocabulary import N_LEVELS, level_field
 BID, ASK = 0, 1  # rows of the running sums; a gathered column's side is its index % 2
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _accumulate(ts, level_px, level_sz, tick, base, running, seen, q_ts, q_side,
                 q_lo, q_hi, next_query, snap_sum, snap_books):  # fmt: skip
     """Add one chunk of books (ts_event ascending) to the running sums, snapshotting every
