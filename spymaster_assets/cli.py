@@ -140,16 +140,21 @@ def _partitions_to_run(
 
 
 def _resolve_selection(select: str | None):
-    """(definitions, asset graph, selected asset keys) for a --select value."""
+    """(definitions, asset graph, selected asset keys) for a --select value; without one, every
+    asset but the research step's (`spymaster research` runs it)."""
+    import dagster as dg
+
     from spymaster_assets.definitions import defs
     from spymaster_assets.selection import SelectionError, parse_selection
 
     graph = defs.resolve_asset_graph()
     try:
-        keys = parse_selection(select, set(graph.get_all_asset_keys())).resolve(graph)
+        selection = parse_selection(select, set(graph.get_all_asset_keys()))
     except SelectionError as exc:
         raise click.BadParameter(str(exc), param_hint="--select") from exc
-    return defs, graph, keys
+    if not select:
+        selection = selection - dg.AssetSelection.groups("research")
+    return defs, graph, selection.resolve(graph)
 
 
 def _by_day(failures) -> dict[str, list[str]]:
@@ -327,6 +332,83 @@ def materialize(date, start, end, all_, select, force, data_dir) -> None:
         total = len(days) + bool(combined)
         click.echo(f"{len(failed)} of {total} failed: {', '.join(failed)}", err=True)
         sys.exit(1)
+
+
+@main.command()
+@click.option("--start", default=None, help="First trading day to evaluate (default: the first).")
+@click.option("--end", default=None, help="Last trading day to evaluate (default: the last).")
+@click.option(
+    "--target",
+    default="outcome",
+    show_default=True,
+    help="Label to learn: outcome or a label-grid column such as outcome_t050_h05.",
+)
+@click.option("--test-block-days", default=5, show_default=True, help="TEST_BLOCK_DAYS.")
+@click.option("--embargo-days", default=1, show_default=True, help="EMBARGO_DAYS.")
+@click.option("--min-train-days", default=10, show_default=True, help="MIN_TRAIN_DAYS.")
+@_data_dir_option
+def research(start, end, target, test_block_days, embargo_days, min_train_days,
+             data_dir) -> None:  # fmt: skip
+    """Evaluate the baseline models on the materialized gold signals, walking forward over
+    trading days (SPEC §12), through the Dagster instance in $DAGSTER_HOME: writes
+    lake/research/ (folds, training table, predictions, metrics.json, report.md, pictures) and
+    prints the headline table. Exits non-zero when a leakage gate (a blocking check) fails."""
+    import json
+
+    root = _use_data_dir(data_dir)
+    _dagster_home()
+    for text in (start, end):
+        if text:
+            _parse_day(text, must_trade=False)
+
+    import dagster as dg
+
+    from spymaster_assets import failed_checks as fc
+    from spymaster_assets.defs.research.assets import RESEARCH_DIR
+    from spymaster_assets.research.report import headline_rows
+
+    defs, graph, _ = _resolve_selection(None)
+    keys = sorted(k for k in graph.get_all_asset_keys() if k.path[0] == "research")
+    config = {
+        "target": target, "start": start, "end": end, "test_block_days": test_block_days,
+        "embargo_days": embargo_days, "min_train_days": min_train_days,
+    }  # fmt: skip
+    click.echo(f"data: {root}   target: {target}   days: {start or 'first'}..{end or 'last'}")
+    started = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance,
+            asset_selection=keys,
+            raise_on_error=False,
+            tags={"spymaster/launched_by": "cli"},
+            run_config={**QUIET_RUN_CONFIG, "ops": {"research": {"config": config}}},
+        )
+    folder = root / "lake" / RESEARCH_DIR
+    metrics_file = folder / "metrics.json"
+    made = {e.asset_key for e in result.get_asset_materialization_events()}
+    if made and metrics_file.exists():  # this run wrote it (a failed gate still writes it)
+        metrics = json.loads(metrics_file.read_text())
+        rows = [("model", "log loss", "D² log loss [95 %]", "AUC"), *headline_rows(metrics)]
+        widths = [max(len(r[i]) for r in rows) for i in range(4)]
+        click.echo("")
+        for row in rows:
+            click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+        trees = metrics.get("gradient_boosting", {})
+        if trees.get("physics_gain") is not None:
+            click.echo(
+                f"\nphysics gain {trees['physics_gain']:+.4f} "
+                f"[{trees['physics_gain_low']:+.4f}, {trees['physics_gain_high']:+.4f}]"
+            )
+        click.echo(f"report: {folder / 'report.md'}")
+    failures = fc.from_events(result.all_events)
+    for failure in failures:
+        click.echo(f"check failed: {failure.what()}", err=True)
+    if not result.success:
+        for line in _run_errors(result):
+            click.echo(f"error: {line}", err=True)
+        click.echo(f"research FAILED in {time.perf_counter() - started:.0f}s", err=True)
+        sys.exit(1)
+    click.echo(f"research ok in {time.perf_counter() - started:.0f}s")
 
 
 def _scales(text: str) -> tuple[float, ...]:

@@ -35,6 +35,10 @@ DOWN = "DOWN"
 DIRECTIONS = (UP, DOWN)
 OUTCOMES = ("CHOP", "BREAK", "BOUNCE")  # codes 0, 1, 2 in the label kernel
 
+# Categories of the physics (SPEC §6): the code is the position in each list.
+BARRIER_STATES = ("VACUUM", "CONSUMED", "WALL", "ABSORPTION", "WEAK", "NEUTRAL")
+FUEL_EFFECTS = ("NEUTRAL", "AMPLIFY", "DAMPEN")
+
 # The MBP-10 book's columns: ten levels a side, best first.
 N_LEVELS = 10
 BOOK_KINDS = ("bid_px", "ask_px", "bid_sz", "ask_sz", "bid_ct", "ask_ct")

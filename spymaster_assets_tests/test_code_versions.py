@@ -26,7 +26,9 @@ def test_every_asset_has_the_version_of_its_code():
         version = graph.get(key).code_version
         assert re.fullmatch(r"[0-9a-f]{12}", version), key
         assert version == current[key.to_user_string()]
-    assert len(set(current.values())) == len(current), "different code, different versions"
+    # different code, different versions (the research tables come from one step: one version)
+    steps = {fns: current[name] for name, fns in asset_functions(defs).items()}
+    assert len(set(steps.values())) == len(steps) > 1
 
 
 def edit_file(monkeypatch, file: Path, old: bytes, new: bytes) -> None:

@@ -39,7 +39,16 @@ def test_asset_graph_matches_the_snapshot():
     )
 
 
-COMBINED = {"gold/signals_vectorized"}
+# Not partitioned: the combined file, and the research step that evaluates every day at once
+COMBINED = {
+    "gold/signals_vectorized",
+    "research/folds",
+    "research/training_table",
+    "research/predictions",
+    "research/placebo_predictions",
+    "research/evaluation",
+}
+BLOCKING = {"schema", "causality", "walk_forward", "placebo"}  # checks that stop what follows
 
 
 def test_every_asset_is_described_and_partitioned_by_trading_day():
@@ -55,11 +64,11 @@ def test_every_asset_is_described_and_partitioned_by_trading_day():
             assert columns and all(c.type for c in columns), key
 
 
-def test_schema_and_causality_checks_block_downstream_and_quality_checks_do_not():
+def test_schema_causality_and_leakage_checks_block_downstream_and_quality_checks_do_not():
     graph = defs.resolve_asset_graph()
     for key in graph.asset_check_keys:
         check = graph.get_check_spec(key)
-        assert check.blocking is (check.name in {"schema", "causality"}), check.name
+        assert check.blocking is (check.name in BLOCKING), check.name
         partitioned = key.asset_key.to_user_string() not in COMBINED
         assert (check.partitions_def is not None) is partitioned, key
 

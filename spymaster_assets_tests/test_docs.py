@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from spymaster_assets.schemas import bronze, silver
+from spymaster_assets.schemas import bronze, research, silver
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "data-layout.md"
 
@@ -17,7 +17,7 @@ def documented_columns(asset: str) -> dict[str, str]:
     section = text.split(f"### `{asset}`", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
     out = {}
     for match in re.finditer(
-        r"^\| `([a-z_0-9]+)`(?: … `([a-z_0-9]+)`)? \| ([\w()]+) \|", section, re.M
+        r"^\| `([A-Za-z_0-9]+)`(?: … `([a-z_0-9]+)`)? \| ([\w()]+) \|", section, re.M
     ):
         first, last, dtype = match.groups()
         if last:
@@ -45,6 +45,9 @@ def documented_columns(asset: str) -> dict[str, str]:
         silver.BARRIER_PHYSICS,
         silver.TAPE_PHYSICS,
         silver.FUEL_PHYSICS,
+        research.FOLDS,
+        research.PREDICTIONS,
+        research.PLACEBO_PREDICTIONS,
     ],
     ids=lambda s: s.name,
 )
@@ -52,6 +55,18 @@ def test_tables_are_documented_column_by_column(schema):
     documented = documented_columns(schema.name)
     declared = {name: str(col.dtype) for name, col in schema.columns.items()}
     assert documented == declared
+
+
+def test_the_training_table_documents_the_columns_it_adds_to_the_features():
+    from spymaster_assets.research.columns import FEATURES
+
+    declared = {n: str(c.dtype) for n, c in research.TRAINING_TABLE.columns.items()}
+    added = {n: t for n, t in declared.items() if n not in FEATURES}
+    added = {n: t for n, t in added.items() if n not in ("event_id", "date", "info_ts_ns")}
+    assert documented_columns("research/training_table") == added
+    research_doc = (DOC.parent / "research.md").read_text()
+    for feature in FEATURES:
+        assert f"`{feature}`" in research_doc, feature
 
 
 def test_readme_quick_start_is_exactly_the_two_commands():

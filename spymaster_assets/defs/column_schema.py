@@ -11,10 +11,10 @@ from spymaster_assets.defs.load_cache import load_cache
 def _tables() -> dict[str, list]:
     import pandera.polars as pa
 
-    from spymaster_assets.schemas import bronze, gold, silver
+    from spymaster_assets.schemas import bronze, gold, research, silver
 
     out = {}
-    for module in (bronze, silver, gold):
+    for module in (bronze, silver, gold, research):
         for schema in vars(module).values():
             if isinstance(schema, pa.DataFrameSchema) and schema.name:
                 out[schema.name] = [

@@ -21,9 +21,9 @@ import polars as pl
 from numba import njit
 
 from spymaster_assets.physics.zone_baseline import ZoneBaselines
-from spymaster_assets.vocabulary import N_LEVELS, level_field
+from spymaster_assets.vocabulary import BARRIER_STATES, N_LEVELS, level_field
 
-STATES = ("VACUUM", "CONSUMED", "WALL", "ABSORPTION", "WEAK", "NEUTRAL")
+STATES = BARRIER_STATES
 VACUUM, CONSUMED, WALL, ABSORPTION, WEAK, NEUTRAL = range(6)
 NO_PRICE = -1  # an empty book level (prices are positive ticks)
 BUY, SELL = 1, -1  # aggressor codes: a buy lifts the ask, a sell hits the bid

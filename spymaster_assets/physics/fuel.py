@@ -9,8 +9,9 @@ import polars as pl
 from numba import njit
 
 from spymaster_assets.signals.prices import MILLI, to_milli
+from spymaster_assets.vocabulary import FUEL_EFFECTS
 
-EFFECTS = ("NEUTRAL", "AMPLIFY", "DAMPEN")
+EFFECTS = FUEL_EFFECTS
 
 
 @dataclass(frozen=True)

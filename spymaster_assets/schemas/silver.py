@@ -6,9 +6,11 @@ import pandera.polars as pa
 import polars as pl
 
 from spymaster_assets.vocabulary import (
+    BARRIER_STATES,
     DEFAULT_LABEL_HORIZONS_MIN,
     DEFAULT_LABEL_THRESHOLDS,
     DIRECTIONS,
+    FUEL_EFFECTS,
     LEVEL_KINDS,
     OUTCOMES,
     grid_columns,
@@ -174,12 +176,10 @@ OPTION_FLOW = pa.DataFrameSchema(
     name="silver/option_flow",
 )
 
-BARRIER_STATES = ["VACUUM", "CONSUMED", "WALL", "ABSORPTION", "WEAK", "NEUTRAL"]
-
 BARRIER_PHYSICS = pa.DataFrameSchema(
     {
         **KEY_COLUMNS,
-        "barrier_state": C(pl.String, pa.Check.isin(BARRIER_STATES)),
+        "barrier_state": C(pl.String, pa.Check.isin(list(BARRIER_STATES))),
         "barrier_delta_liq": C(pl.Float64, description="added - canceled - filled, ES contracts"),
         "barrier_replenishment_ratio": C(pl.Float64, pa.Check.ge(0)),
         "barrier_added": C(pl.Float64, pa.Check.ge(0)),
@@ -227,7 +227,7 @@ FUEL_PHYSICS = pa.DataFrameSchema(
             nullable=True,
             description="gamma_exposure / Σ |cumulative dealer gamma| of every 0DTE strike",
         ),
-        "fuel_effect": C(pl.String, pa.Check.isin(["AMPLIFY", "DAMPEN", "NEUTRAL"])),
+        "fuel_effect": C(pl.String, pa.Check.isin(list(FUEL_EFFECTS))),
     },
     strict=True,
     ordered=True,
