@@ -12,9 +12,10 @@ export UV_SYSTEM_CERTS ?= 1
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export SPYMASTER_DATA_DIR ?= $(CURDIR)/data
 
-# The built-in sample: Thursday 2025-11-20 to Friday 2025-11-28 (a weekend, a Monday,
-# the Thanksgiving holiday and the 13:00 early close after it).
-SAMPLE_START ?= 2025-11-20
+# The built-in sample: five weeks, Monday 2025-10-27 to Friday 2025-11-28 (24 trading days:
+# enough for the research step's walk-forward folds; the last week has the Thanksgiving holiday
+# and the 13:00 early close after it).
+SAMPLE_START ?= 2025-10-27
 SAMPLE_END ?= 2025-11-28
 SAMPLE_PROFILE ?= demo
 
@@ -47,6 +48,7 @@ demo: setup
 	$(UV) run spymaster materialize --start $(SAMPLE_START) --end $(SAMPLE_END)
 	$(UV) run spymaster summary
 	$(UV) run spymaster validate --verbose
+	$(UV) run spymaster research
 
 test: setup browser
 	SPYMASTER_CHROMIUM=$(CHROMIUM) $(UV) run pytest

@@ -679,6 +679,9 @@ def validate(date: str | None, verbose: bool, data_dir: Path | None) -> None:
     sys.exit(1)
 
 
+SUMMARY_DAY_COLUMNS = 8  # more days than this: one line per asset with its rows per day
+
+
 @main.command()
 @_data_dir_option
 def summary(data_dir: Path | None) -> None:
@@ -703,11 +706,19 @@ def summary(data_dir: Path | None) -> None:
         table.setdefault(f"{f.parent.parent.name}/{f.parent.name}", {})[f.stem] = rows
     days = sorted({d for per_day in table.values() for d in per_day})
     width = max((len(a) for a in table), default=10)
-    click.echo("rows per asset and trading day")
-    click.echo(" " * width + "  " + "  ".join(f"{d:>10}" for d in days))
-    for asset, per_day in sorted(table.items()):
-        cells = "  ".join(f"{per_day[d]:>10,}" if d in per_day else f"{'-':>10}" for d in days)
-        click.echo(f"{asset:<{width}}  {cells}")
+    if len(days) <= SUMMARY_DAY_COLUMNS:
+        click.echo("rows per asset and trading day")
+        click.echo(" " * width + "  " + "  ".join(f"{d:>10}" for d in days))
+        for asset, per_day in sorted(table.items()):
+            cells = "  ".join(f"{per_day[d]:>10,}" if d in per_day else f"{'-':>10}" for d in days)
+            click.echo(f"{asset:<{width}}  {cells}")
+    else:  # too many days for a column each: each asset's days and rows per day
+        click.echo(f"rows per asset over {len(days)} trading days ({days[0]} to {days[-1]})")
+        click.echo(f"{'':<{width}}  {'days':>5}  {'min/day':>10}  {'median':>10}  {'max/day':>10}")
+        for asset, per_day in sorted(table.items()):
+            rows = sorted(per_day.values())
+            click.echo(f"{asset:<{width}}  {len(rows):>5}  {rows[0]:>10,}  "
+                       f"{rows[len(rows) // 2]:>10,}  {rows[-1]:>10,}")  # fmt: skip
     for path, rows in combined.items():
         outcomes = ""
         if "outcome" in pl.scan_parquet(path).collect_schema().names():

@@ -58,7 +58,7 @@ def test_tables_are_documented_column_by_column(schema):
 
 
 def test_the_training_table_documents_the_columns_it_adds_to_the_features():
-    from spymaster_assets.research.columns import FEATURES
+    from spymaster_assets.vocabulary import FEATURES
 
     declared = {n: str(c.dtype) for n, c in research.TRAINING_TABLE.columns.items()}
     added = {n: t for n, t in declared.items() if n not in FEATURES}

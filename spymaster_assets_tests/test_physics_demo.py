@@ -20,9 +20,8 @@ from spymaster_assets.signals import realism
 from spymaster_assets.signals.realism import PHYSICS_COLUMNS
 
 DAYS = [dt.date(2025, 11, 24), dt.date(2025, 11, 25)]
-DAILY = [
-    k for k in defs.resolve_asset_graph().get_all_asset_keys() if k.path[-1] != "signals_vectorized"
-]
+GRAPH = defs.resolve_asset_graph()
+DAILY = [k for k in GRAPH.get_all_asset_keys() if GRAPH.get(k).partitions_def is not None]
 
 
 @pytest.fixture(scope="module")

@@ -114,3 +114,15 @@ def test_research_names_what_is_missing_when_it_cannot_run(research_run):
     done = spymaster("research", *FOLD_ARGS, "--target", "outcome_t999_h99", "--data-dir",
                      str(data), home=home)  # fmt: skip
     assert done.returncode == 1 and "no label column 'outcome_t999_h99'" in done.stderr
+
+
+def test_the_summary_folds_many_days_into_one_line_per_asset(research_run):
+    home, data, _ = research_run
+    done = spymaster("summary", "--data-dir", str(data), home=home)
+    assert done.returncode == 0, done.stderr
+    assert f"rows per asset over 14 trading days ({START} to {END})" in done.stdout
+    line = next(x for x in done.stdout.splitlines() if x.startswith("gold/signals "))
+    signals = pl.read_parquet(data / "lake" / "gold" / "research" / "signals_vectorized.parquet")
+    per_day = sorted(signals.group_by("date").len()["len"].to_list())
+    assert line.split() == ["gold/signals", "14", f"{per_day[0]:,}", f"{per_day[7]:,}",
+                            f"{per_day[-1]:,}"]  # fmt: skip

@@ -18,6 +18,7 @@ FLOW, BARRIER, TAPE = (
 SIGNALS, COMBINED, CHARTS = (
     dg.AssetKey(["gold", n]) for n in ("signals", "signals_vectorized", "day_charts")
 )
+RESEARCH = {k for k in KNOWN if k.path[0] == "research"}  # one step, downstream of COMBINED
 
 
 def resolve(text):
@@ -31,7 +32,7 @@ def resolve(text):
         ("bronze/es_trades", {TRADES}),
         ("bronze/es_trades,bronze/spy_option_trades", {TRADES, OPTIONS}),
         ("bronze/es_trades+", {TRADES, MBP, OHLCV, FLOW, LABELS, BARRIER, TAPE, SIGNALS}),
-        ("bronze/es_mbp10*", {MBP, BARRIER, SIGNALS, COMBINED, CHARTS}),
+        ("bronze/es_mbp10*", {MBP, BARRIER, SIGNALS, COMBINED, CHARTS, *RESEARCH}),
         ("+bronze/es_mbp10", {TRADES, MBP}),
         ("*silver/touches", {TRADES, OPTIONS, OHLCV, FLOW, LEVELS, TOUCHES}),
         ("++silver/touches", {TRADES, OHLCV, FLOW, LEVELS, TOUCHES}),

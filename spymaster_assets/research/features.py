@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from spymaster_assets.research.columns import (  # noqa: F401 (re-exported)
+from spymaster_assets.vocabulary import (  # noqa: F401 (re-exported)
     CATEGORICAL,
     CATEGORIES,
     CLASSES,

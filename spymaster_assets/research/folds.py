@@ -15,8 +15,9 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-TRAIN, EMBARGO, TEST = "train", "embargo", "test"
-ROLES = (TRAIN, EMBARGO, TEST)
+from spymaster_assets.vocabulary import FOLD_ROLES as ROLES
+
+TRAIN, EMBARGO, TEST = ROLES
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,8 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from spymaster_assets.research.columns import CLASSES, FEATURES
-from spymaster_assets.research.folds import ROLES
 from spymaster_assets.schemas import gold
+from spymaster_assets.vocabulary import CLASSES, FEATURES, FOLD_ROLES
 
 C = pa.Column
 _PROBABILITY = pa.Check.in_range(0.0, 1.0)
@@ -24,7 +23,7 @@ FOLDS = pa.DataFrameSchema(
     {
         "fold": C(pl.Int32, pa.Check.ge(0), description="Walk-forward fold"),
         "date": C(pl.Date, description="Trading day"),
-        "role": C(pl.String, pa.Check.isin(list(ROLES)), description="train, embargo or test"),
+        "role": C(pl.String, pa.Check.isin(list(FOLD_ROLES)), description="train, embargo or test"),
     },
     strict=True,
     ordered=True,
