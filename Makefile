@@ -62,7 +62,7 @@ bench: setup
 
 # Only the backfill part (and the 1x chain it is compared with); prints, writes bench/results/.
 bench-backfill: setup
-	$(UV) run spymaster bench --scales 1 --no-baseline --no-dagster-path --backfill-days $(BACKFILL_DAYS) $(BENCH_ARGS)
+	$(UV) run spymaster bench --scales 1 --no-baseline --no-dagster-path --no-research --backfill-days $(BACKFILL_DAYS) $(BENCH_ARGS)
 
 browser: $(CHROMIUM)
 

@@ -434,6 +434,13 @@ def _scales(text: str) -> tuple[float, ...]:
     help="Sample profile of the day (the targets are stated for full; demo is a quick check).",
 )
 @click.option("--no-baseline", is_flag=True, help="Skip the naive DBNStore.to_df() baseline.")
+@click.option("--no-research", is_flag=True, help="Skip the research step on a year of signals.")
+@click.option(
+    "--research-days",
+    default=252,
+    show_default=True,
+    help="Trading days of the research step's data set (a year: 252).",
+)
 @click.option("--no-dagster-path", is_flag=True, help="Skip `spymaster materialize --date`.")
 @click.option(
     "--results-dir",
@@ -468,6 +475,8 @@ def bench(
     scales,
     profile,
     no_baseline,
+    no_research,
+    research_days,
     no_dagster_path,
     results_dir,
     write_docs,
@@ -488,6 +497,8 @@ def bench(
         scales=_scales(scales),
         profile=profile,
         baseline=not no_baseline,
+        research=not no_research,
+        research_days=research_days,
         dagster_path=not no_dagster_path,
         results_dir=results_dir,
         docs_path=REPO_ROOT / "docs" / "performance.md" if write_docs else None,

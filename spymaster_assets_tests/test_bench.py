@@ -31,6 +31,7 @@ def bench_run(tmp_path_factory):
         "bench",
         "--profile", "demo",
         "--scales", "0.5,1",
+        "--research-days", "14",
         "--data-dir", str(root / "data"),
         "--results-dir", str(root / "results"),
         home=home,
@@ -70,7 +71,8 @@ def test_floor_dagster_path_and_baseline_are_measured_on_the_1x_day(bench_run):
     assert "combined ok" in report["dagster_path"]["output"]  # every asset of the day ran
     assert report["naive"]["rows"] == records
     evaluated = [t["met"] in (True, False) for t in report["targets"]]
-    assert evaluated == [True, True, True, True, False]  # no 2x volume in this run
+    # no backfill and no 2x volume in this run
+    assert evaluated == [True, True, True, True, True, False]
     # the sample days are generated once under the data folder, then reused
     day = dt.date.fromisoformat(report["day"])
     assert DataLayout(root / "data" / "bench" / "demo-1x").dbn_path("mbp-10", day) == Path(
@@ -113,6 +115,29 @@ def test_the_least_a_day_costs_is_measured_beside_the_chain(bench_run):
     assert chain_target["met"] == (best <= 3 * floor)
 
 
+def test_the_research_step_runs_on_sessions_laid_out_from_the_bench_days(bench_run):
+    import polars as pl
+
+    root, _, report = bench_run
+    research = report["research"]
+    day = report["day"]
+    per_day = [
+        pl.read_parquet(DataLayout(root / "data" / "bench" / f"demo-{s}").lake_path(
+            "gold", "signals", day)).height
+        for s in ("0.5x", "1x")
+    ]  # fmt: skip
+    assert research["days"] == 14 and research["source_days"] == 2
+    # 14 sessions take the two days in turn; a shorter session may drop a few late signals
+    assert 0.9 * 7 * sum(per_day) <= research["signals"] <= 7 * sum(per_day)
+    assert research["folds"] == 1  # 10 days to train, 1 embargo, one block of 3 test days
+    assert research["seconds"] > 0
+    # every model predicts every signal of the 3 test days once
+    assert 0 < research["test_signals"] < research["signals"]
+    assert research["predictions"] == research["models"] * research["test_signals"]
+    target = next(t for t in report["targets"] if t["target"].startswith("research"))
+    assert f"{research['signals']:,} signals" in target["value"]
+
+
 def test_the_table_is_printed_and_names_every_asset(bench_run):
     _, stdout, report = bench_run
     table = markdown(report)
@@ -132,6 +157,7 @@ def test_a_second_run_reuses_the_sample_days(bench_run):
         "--scales", "1",
         "--no-baseline",
         "--no-dagster-path",
+        "--no-research",
         "--data-dir", str(root / "data"),
         "--results-dir", str(root / "results2"),
         home=home,
@@ -157,8 +183,17 @@ def test_the_floor_decompresses_every_byte(sample_root):
     assert seconds > 0 and tool in ("zstd CLI", "python-zstandard")
 
 
-def fake_report(chain: float, floor: float, peak: int, dagster: float, naive: float, two: float):
+def fake_report(
+    chain: float, floor: float, peak: int, dagster: float, naive: float, two: float, year: float
+):
     return {
+        "research": {
+            "seconds": year,
+            "signals": 80_000,
+            "days": 252,
+            "folds": 49,
+            "processes": 2,
+        },  # fmt: skip
         "floor": {"seconds": floor},
         "chains": {
             "1x": {"chain_seconds": chain, "child_peak_rss_bytes": peak},
@@ -172,8 +207,8 @@ def fake_report(chain: float, floor: float, peak: int, dagster: float, naive: fl
 @pytest.mark.parametrize(
     "values, met",
     [
-        ((3.0, 1.0, 2**30, 23.0, 30.0, 6.8), [True, True, True, True, True]),
-        ((3.1, 1.0, 2**31, 23.2, 30.0, 7.2), [False, False, False, False, False]),
+        ((3.0, 1.0, 2**30, 23.0, 30.0, 6.8, 300.0), [True] * 6),
+        ((3.1, 1.0, 2**31, 23.2, 30.0, 7.2, 300.5), [False] * 6),
     ],
 )
 def test_targets_are_the_issue_s_ratios(values, met):

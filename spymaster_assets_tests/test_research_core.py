@@ -5,6 +5,7 @@ whole evaluation on small synthetic worlds where the truth is known."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
@@ -253,11 +254,13 @@ def test_predictions_cover_every_test_signal_once_per_model_from_earlier_days(wo
     assert joined.height == 0
 
 
-def test_the_evaluation_is_deterministic():
-    params = ResearchParams(bootstrap_draws=100, folds=FoldParams(2, 1, 8),
+def test_the_evaluation_is_deterministic_with_folds_in_parallel_or_not():
+    params = ResearchParams(bootstrap_draws=100, folds=FoldParams(1, 1, 8),
                             models=("base_rate", "gradient_boosting"))  # fmt: skip
-    first, again = (run_research(synthetic_world(True, days=11, seed=5), params) for _ in "ab")
-    assert len(first.folds) == 1
+    world = synthetic_world(True, days=11, seed=5)
+    first = run_research(world, params)
+    again = run_research(world, replace(params, n_jobs=2))
+    assert len(first.folds) == 2
     assert again.predictions.equals(first.predictions)
     assert again.placebo_predictions.equals(first.placebo_predictions)
     assert again.metrics == first.metrics

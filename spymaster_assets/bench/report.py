@@ -17,6 +17,7 @@ YEAR_LIMIT_S = 30 * 60
 AMORTIZED_MULTIPLE = 1.2  # cost per day inside a backfill against the warm single-day chain
 TWO_CORE_SPEEDUP = 1.6
 BACKFILL_RSS_LIMIT = 2 * GIB
+RESEARCH_YEAR_LIMIT_S = 5 * 60  # "a year of signals evaluated in a few minutes on 2 cores"
 
 
 def _target(name: str, goal: str, value: str, met: bool | None) -> dict:
@@ -71,6 +72,19 @@ def evaluate_targets(report: dict) -> list[dict]:
         )
     )
     targets += backfill_targets(report, chain, floor)
+    research = report.get("research")
+    targets.append(
+        _target(
+            "research step on a year of signals",
+            f"<= {RESEARCH_YEAR_LIMIT_S / 60:g} min",
+            f"{research['seconds'] / 60:.1f} min ({research['signals']:,} signals, "
+            f"{research['days']} days, {research['folds']} folds, "
+            f"{research['processes']} processes)"
+            if research
+            else "not run",
+            research["seconds"] <= RESEARCH_YEAR_LIMIT_S if research else None,
+        )
+    )
     two = report["chains"].get("2x")
     targets.append(
         _target(

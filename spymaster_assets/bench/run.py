@@ -32,6 +32,8 @@ class BenchOptions:
     day: dt.date = BENCH_DAY
     scales: tuple[float, ...] = SCALES
     baseline: bool = True
+    research: bool = True  # the research step on a year of signals made of the bench days
+    research_days: int = 252  # trading days of that data set
     dagster_path: bool = True
     seed: int = 7
     profile: str = "full"
@@ -174,6 +176,25 @@ def measure_naive(layout: DataLayout, day: dt.date, say: Callable[[str], None]) 
             "rows": inner["rows"], "peak_rss_bytes": peak}  # fmt: skip
 
 
+def measure_research_year(
+    layouts: dict[float, DataLayout], day: dt.date, sessions: int, say: Callable[[str], None]
+) -> dict:
+    """The research step on a year of signals laid out from the benchmark's gold days (one per
+    volume), in a child (bench/research_year.py)."""
+    files = [str(lay.lake_path("gold", "signals", str(day))) for lay in layouts.values()]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "research.json"
+        args = [sys.executable, "-m", "spymaster_assets.bench.research_year", str(out),
+                str(sessions), *files]  # fmt: skip
+        wall, peak, _ = _child(args)
+        result = json.loads(out.read_text())
+    result["child_wall_seconds"] = round(wall, 2)
+    result["child_maxrss_bytes"] = peak
+    say(f"  {result['signals']:,} signals over {result['days']} days, {result['folds']} folds: "
+        f"{result['seconds']:.0f}s with {result['processes']} processes")  # fmt: skip
+    return result
+
+
 def machine() -> dict:
     cpu = platform.processor()
     try:
@@ -229,6 +250,10 @@ def run_bench(options: BenchOptions, say: Callable[[str], None] = print) -> dict
         alone = measure_chain(layouts[1.0].root, options.day, warm, say, threads=cores)
     say("the least a day costs")
     book_write = measure_book_write(layouts[1.0], options.day, say)
+    research = None
+    if options.research:
+        say("the research step on a year of signals")
+        research = measure_research_year(layouts, options.day, options.research_days, say)
     dagster = None
     if options.dagster_path:
         say("the Dagster path (1x)")
@@ -260,6 +285,7 @@ def run_bench(options: BenchOptions, say: Callable[[str], None] = print) -> dict
         "chains": chains,
         "chain_alone": alone,
         "book_write": book_write,
+        "research": research,
         "dagster_path": dagster,
         "naive": naive,
         "backfill": backfill,

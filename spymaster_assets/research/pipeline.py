@@ -27,6 +27,7 @@ from spymaster_assets.vocabulary import label_grid_of
 
 TREES, TREES_NO_PHYSICS = "gradient_boosting", "gradient_boosting_no_physics"
 IMPORTANCE_REPEATS = 3
+IMPORTANCE_SEED = 101
 # The shuffled K-fold contrast: the reference and two flexible models (what a leaky split
 # claims is seen on these; the rest would only cost fits)
 CONTRAST_MODELS = (BASE_RATE, "logistic", TREES)
@@ -42,6 +43,7 @@ class ResearchParams:
     placebo_seed: int = 11
     kfold_splits: int = 5
     models: tuple[str, ...] = MODELS
+    n_jobs: int = 1  # folds fitted side by side in this many processes (same results)
 
 
 def target_minutes(target: str, lookforward_minutes: int) -> int:
@@ -173,17 +175,20 @@ def run_research(
     def folds_done(label):
         return lambda i, n: say(f"{label}: fold {i}/{n}")
 
-    importance = _Importance(params)
-    predicted = predict_out_of_fold(table, folds, params.models, params.random_state,
-                                    progress=folds_done("walk-forward"),
-                                    after_fit=importance)  # fmt: skip
+    predicted, extras = predict_out_of_fold(
+        table, folds, params.models, params.random_state, progress=folds_done("walk-forward"),
+        after_fit=fold_importance, n_jobs=params.n_jobs,
+    )  # fmt: skip
+    importance = mean_importance(extras)
     placebo = (
         placebo_labels(table.days, table.labels, params.placebo_seed)
         if len(folds)
         else table.labels
     )
-    placebo_predicted = predict_out_of_fold(table, folds, params.models, params.random_state,
-                                            labels=placebo, progress=folds_done("placebo"))  # fmt: skip
+    placebo_predicted, _ = predict_out_of_fold(
+        table, folds, params.models, params.random_state, labels=placebo,
+        progress=folds_done("placebo"), n_jobs=params.n_jobs,
+    )  # fmt: skip
     metrics = {
         "target": params.target,
         "classes": list(CLASSES),
@@ -203,7 +208,7 @@ def run_research(
     flat = {**metrics["models"]}
     flat["placebo"] = metrics["placebo"]
     flat["placebo_shuffled_kfold"] = metrics.get("placebo_shuffled_kfold", {})
-    flat["importance"] = importance.result()
+    flat["importance"] = importance
     flat["target"], flat["classes"] = params.target, list(CLASSES)
     return ResearchResult(
         params=params,
@@ -213,29 +218,31 @@ def run_research(
         predictions=_predictions_frame(table, predicted),
         placebo_predictions=_predictions_frame(table, placebo_predicted, placebo),
         metrics=flat,
-        importance=importance.result(),
+        importance=importance,
     )
 
 
-class _Importance:
-    """Grouped permutation importance of the trees on each fold's test days (computed right
-    after the fold's fit), averaged over the folds by their test signals."""
+def fold_importance(name, fold, fitted, X_test, y_test):
+    """The trees' grouped permutation importance on one fold's test signals (None for the
+    other models): run right after the fit, where the fitted model is."""
+    if name != TREES or len(y_test) == 0:
+        return None
+    scores = grouped_permutation_importance(
+        fitted, X_test, y_test, fitted.spec.features, IMPORTANCE_REPEATS,
+        IMPORTANCE_SEED + fold.number,
+    )  # fmt: skip
+    return scores, len(y_test)
 
-    def __init__(self, params: ResearchParams):
-        self.params = params
-        self.totals: dict[str, float] = {}
-        self.seen = 0
 
-    def __call__(self, name, fold, fitted, X_test, y_test) -> None:
-        if name != TREES or len(y_test) == 0:
-            return
-        scores = grouped_permutation_importance(
-            fitted, X_test, y_test, fitted.spec.features, IMPORTANCE_REPEATS,
-            self.params.random_state + fold.number,
-        )  # fmt: skip
+def mean_importance(per_fold: list[dict]) -> dict[str, float]:
+    """Each group's importance averaged over the folds by their test signals."""
+    totals: dict[str, float] = {}
+    seen = 0
+    for extra in per_fold:
+        if extra.get(TREES) is None:
+            continue
+        scores, n = extra[TREES]
         for group, value in scores.items():
-            self.totals[group] = self.totals.get(group, 0.0) + value * len(y_test)
-        self.seen += len(y_test)
-
-    def result(self) -> dict[str, float]:
-        return {g: v / self.seen for g, v in self.totals.items()} if self.seen else {}
+            totals[group] = totals.get(group, 0.0) + value * n
+        seen += n
+    return {g: v / seen for g, v in totals.items()} if seen else {}

@@ -38,6 +38,33 @@ class FoldPredictions:
     probabilities: dict[str, np.ndarray]  # model -> (rows, classes)
 
 
+def _fold(table: TrainingTable, fold: Fold, models: Sequence[str], random_state: int,
+          y: np.ndarray, after_fit: Callable | None) -> tuple[FoldPredictions, object]:  # fmt: skip
+    """One fold: every model fitted on its training days, predicting its test days. Returns
+    the predictions and what `after_fit(name, fold, fitted, X_test, y_test)` returned for each
+    model (run where the fitted model is, in a worker process when folds run in parallel)."""
+    from threadpoolctl import threadpool_limits
+
+    train = table.rows_of(fold.train)
+    test = table.rows_of(fold.test)
+    predictions, seen = {}, {}
+    if len(train) == 0 or len(test) == 0:
+        return FoldPredictions(fold.number, test, predictions), seen
+    # one thread per fold: folds run side by side, one per core, which keeps both cores busier
+    # than the trees' own threads on a fold's few thousand signals
+    with threadpool_limits(limits=1):
+        for name in models:
+            spec = model_spec(name, table.features.names)
+            X = table.features.columns(spec.features).values
+            fitted = FittedModel(spec, random_state).fit(
+                X[train], y[train], table.weights[train], table.days[train]
+            )
+            predictions[name] = fitted.predict_proba(X[test])
+            if after_fit is not None:
+                seen[name] = after_fit(name, fold, fitted, X[test], y[test])
+    return FoldPredictions(fold.number, test, predictions), seen
+
+
 def predict_out_of_fold(
     table: TrainingTable,
     folds: Sequence[Fold],
@@ -46,31 +73,27 @@ def predict_out_of_fold(
     labels: np.ndarray | None = None,
     progress: Callable[[int, int], None] | None = None,
     after_fit: Callable | None = None,
-) -> list[FoldPredictions]:
-    """Every test day's probabilities from models fitted on its fold's training days. `labels`
-    replaces the table's labels (the placebo run); `after_fit(name, fold, fitted, X_test,
-    y_test)` sees every fitted model with its test rows."""
+    n_jobs: int = 1,
+) -> tuple[list[FoldPredictions], list[dict]]:
+    """Every test day's probabilities from models fitted on its fold's training days, and per
+    fold what `after_fit` returned for each model. `labels` replaces the table's labels (the
+    placebo run). `n_jobs` > 1 runs folds in that many worker processes (each fold is
+    independent; the results are the same, in fold order)."""
     y = table.labels if labels is None else labels
-    out = []
-    for i, fold in enumerate(folds):
-        train = table.rows_of(fold.train)
-        test = table.rows_of(fold.test)
-        predictions = {}
-        for name in models:
-            spec = model_spec(name, table.features.names)
-            X = table.features.columns(spec.features).values
-            if len(train) == 0 or len(test) == 0:
-                continue
-            fitted = FittedModel(spec, random_state).fit(
-                X[train], y[train], table.weights[train], table.days[train]
-            )
-            predictions[name] = fitted.predict_proba(X[test])
-            if after_fit is not None:
-                after_fit(name, fold, fitted, X[test], y[test])
-        out.append(FoldPredictions(fold.number, test, predictions))
+    if n_jobs > 1 and len(folds) > 1:
+        from joblib import Parallel, delayed
+
+        tasks = (delayed(_fold)(table, f, models, random_state, y, after_fit) for f in folds)
+        results = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")(tasks)
+    else:
+        results = (_fold(table, f, models, random_state, y, after_fit) for f in folds)
+    out, extras = [], []
+    for i, (predictions, seen) in enumerate(results):
+        out.append(predictions)
+        extras.append(seen)
         if progress:
             progress(i + 1, len(folds))
-    return out
+    return out, extras
 
 
 def shuffled_kfold(
