@@ -203,6 +203,10 @@ QUIET_RUN_CONFIG = {
         "console": {"config": {"log_level": os.environ.get("SPYMASTER_LOG_LEVEL", "WARNING")}}
     }
 }
+# The step's own progress lines (INFO; Dagster's events are DEBUG): for a step that runs long
+PROGRESS_RUN_CONFIG = {
+    "loggers": {"console": {"config": {"log_level": os.environ.get("SPYMASTER_LOG_LEVEL", "INFO")}}}
+}
 
 
 @main.command()
@@ -381,7 +385,7 @@ def research(start, end, target, test_block_days, embargo_days, min_train_days,
             asset_selection=keys,
             raise_on_error=False,
             tags={"spymaster/launched_by": "cli"},
-            run_config={**QUIET_RUN_CONFIG, "ops": {"research": {"config": config}}},
+            run_config={**PROGRESS_RUN_CONFIG, "ops": {"research": {"config": config}}},
         )
     folder = root / "lake" / RESEARCH_DIR
     metrics_file = folder / "metrics.json"

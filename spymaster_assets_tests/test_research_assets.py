@@ -39,6 +39,9 @@ def test_research_prints_every_model_and_writes_its_files(research_run):
     for name in MODELS:
         assert f"\n{name} " in done.stdout, done.stdout
     assert "physics gain" in done.stdout and "research ok" in done.stdout
+    # progress while it runs: one line per fold, on the target and on the placebo labels
+    output = done.stdout + done.stderr
+    assert "walk-forward: fold 3/3" in output and "placebo: fold 3/3" in output
     folder = data / "lake" / "research"
     names = {p.name for p in folder.iterdir()}
     assert {"folds.parquet", "training_table.parquet", "predictions.parquet",
