@@ -142,9 +142,6 @@ class WeightedLogistic(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X):
         return self.pipeline_.predict_proba(X)
 
-    def decision_function(self, X):
-        return self.pipeline_.decision_function(X)
-
     def predict(self, X):
         return self.pipeline_.predict(X)
 
@@ -214,10 +211,6 @@ class QuantizedBoosting(ClassifierMixin, BaseEstimator):
         return self.model_.predict(self._cut(X))
 
 
-def _fit(estimator, X, y, w):
-    return estimator.fit(X, y, sample_weight=w)
-
-
 def probabilities(model, X, n_classes: int = 3) -> np.ndarray:
     """predict_proba with a column for every class (a class absent from the training days
     gets probability 0 before calibration; rows sum to 1)."""
@@ -229,14 +222,13 @@ def probabilities(model, X, n_classes: int = 3) -> np.ndarray:
     return full
 
 
-def shrinkage(p_model: np.ndarray, p_base: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
-    """The weight a in [0, 1] of the model in a·p_model + (1 − a)·p_base that minimises the
+def shrinkage(p_model: np.ndarray, prior: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """The weight a in [0, 1] of the model in a·p_model + (1 − a)·prior that minimises the
     weighted log loss of held-out predictions: 0 for a model that learned nothing (its
     probabilities are then the base rate's), near 1 for a sharp, well-calibrated one."""
     from scipy.optimize import minimize_scalar
 
-    rows = np.arange(len(y))
-    pm, pb = p_model[rows, y], p_base[rows, y]
+    pm, pb = p_model[np.arange(len(y)), y], prior[y]
 
     def loss(a: float) -> float:
         return float(-(w * np.log(np.clip(a * pm + (1 - a) * pb, 1e-15, 1.0))).sum())
@@ -268,7 +260,7 @@ class FittedModel:
 
         unique = np.unique(days)
         if not (self.calibrate and self.spec.calibrated) or len(unique) < 2:
-            self.models = [_fit(make_estimator(self.spec, self.random_state), X, y, w)]
+            self.models = [make_estimator(self.spec, self.random_state).fit(X, y, w)]
             self.weight, self.base = 1.0, None
             return self
         self.base = BaseRate().fit(X, y, w).prior_
@@ -276,11 +268,10 @@ class FittedModel:
         self.models = []
         splits = GroupKFold(min(CALIBRATION_SPLITS, len(unique))).split(X, y, groups=days)
         for train, test in splits:
-            model = _fit(make_estimator(self.spec, self.random_state), X[train], y[train],
-                         w[train])  # fmt: skip
+            model = make_estimator(self.spec, self.random_state).fit(X[train], y[train], w[train])
             held_out[test] = probabilities(model, X[test])
             self.models.append(model)
-        self.weight = shrinkage(held_out, np.tile(self.base, (len(y), 1)), y, w)
+        self.weight = shrinkage(held_out, self.base, y, w)
         return self
 
     def predict_proba(self, X) -> np.ndarray:

@@ -5,7 +5,7 @@ with day-bootstrap intervals, the shuffled K-fold contrast, grouped importance."
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -73,8 +73,11 @@ class ResearchResult:
     fold_table: pl.DataFrame
     predictions: pl.DataFrame
     placebo_predictions: pl.DataFrame
-    metrics: dict
-    importance: dict[str, float] = field(default_factory=dict)
+    metrics: dict  # metrics.json: each model's metrics, placebo, the contrast, importance
+
+    @property
+    def importance(self) -> dict[str, float]:
+        return self.metrics.get("importance", {})
 
 
 def _predictions_frame(
@@ -179,7 +182,6 @@ def run_research(
         table, folds, params.models, params.random_state, progress=folds_done("walk-forward"),
         after_fit=fold_importance, n_jobs=params.n_jobs,
     )  # fmt: skip
-    importance = mean_importance(extras)
     placebo = (
         placebo_labels(table.days, table.labels, params.placebo_seed)
         if len(folds)
@@ -189,11 +191,14 @@ def run_research(
         table, folds, params.models, params.random_state, labels=placebo,
         progress=folds_done("placebo"), n_jobs=params.n_jobs,
     )  # fmt: skip
+    # the issue's shape: each model's overall metrics under its name at the top level
     metrics = {
+        **_metrics(table, predicted, table.labels, params),
+        "placebo": _metrics(table, placebo_predicted, placebo, params),
+        "placebo_shuffled_kfold": {},
+        "importance": mean_importance(extras),
         "target": params.target,
         "classes": list(CLASSES),
-        "models": _metrics(table, predicted, table.labels, params),
-        "placebo": _metrics(table, placebo_predicted, placebo, params),
     }
     if folds:
         say("placebo labels under a shuffled K-fold (the leaky contrast)")
@@ -204,12 +209,6 @@ def run_research(
             leaky, placebo, table.days, CLASSES, BASE_RATE, params.bootstrap_draws,
             params.random_state,
         )  # fmt: skip
-    # the issue's shape: model name -> its overall metrics at the top level
-    flat = {**metrics["models"]}
-    flat["placebo"] = metrics["placebo"]
-    flat["placebo_shuffled_kfold"] = metrics.get("placebo_shuffled_kfold", {})
-    flat["importance"] = importance
-    flat["target"], flat["classes"] = params.target, list(CLASSES)
     return ResearchResult(
         params=params,
         training_table=frame,
@@ -217,8 +216,7 @@ def run_research(
         fold_table=fold_table,
         predictions=_predictions_frame(table, predicted),
         placebo_predictions=_predictions_frame(table, placebo_predicted, placebo),
-        metrics=flat,
-        importance=importance,
+        metrics=metrics,
     )
 
 

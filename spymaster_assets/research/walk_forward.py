@@ -38,6 +38,18 @@ class FoldPredictions:
     probabilities: dict[str, np.ndarray]  # model -> (rows, classes)
 
 
+def fit_model(table: TrainingTable, name: str, rows: np.ndarray, y: np.ndarray,
+              random_state: int, calibrate: bool = True) -> tuple[FittedModel, np.ndarray]:  # fmt: skip
+    """Model `name` fitted on `rows` of the table (labels `y`), and the whole table's columns
+    it reads."""
+    spec = model_spec(name, table.features.names)
+    X = table.features.columns(spec.features).values
+    fitted = FittedModel(spec, random_state, calibrate).fit(
+        X[rows], y[rows], table.weights[rows], table.days[rows]
+    )
+    return fitted, X
+
+
 def _fold(table: TrainingTable, fold: Fold, models: Sequence[str], random_state: int,
           y: np.ndarray, after_fit: Callable | None) -> tuple[FoldPredictions, object]:  # fmt: skip
     """One fold: every model fitted on its training days, predicting its test days. Returns
@@ -54,11 +66,7 @@ def _fold(table: TrainingTable, fold: Fold, models: Sequence[str], random_state:
     # than the trees' own threads on a fold's few thousand signals
     with threadpool_limits(limits=1):
         for name in models:
-            spec = model_spec(name, table.features.names)
-            X = table.features.columns(spec.features).values
-            fitted = FittedModel(spec, random_state).fit(
-                X[train], y[train], table.weights[train], table.days[train]
-            )
+            fitted, X = fit_model(table, name, train, y, random_state)
             predictions[name] = fitted.predict_proba(X[test])
             if after_fit is not None:
                 seen[name] = after_fit(name, fold, fitted, X[test], y[test])
@@ -113,10 +121,6 @@ def shuffled_kfold(
     out = {name: np.zeros((len(labels), 3)) for name in models}
     for train, test in splits:
         for name in models:
-            spec = model_spec(name, table.features.names)
-            X = table.features.columns(spec.features).values
-            fitted = FittedModel(spec, random_state, calibrate=False).fit(
-                X[train], labels[train], table.weights[train], table.days[train]
-            )
+            fitted, X = fit_model(table, name, train, labels, random_state, calibrate=False)
             out[name][test] = fitted.predict_proba(X[test])
     return out

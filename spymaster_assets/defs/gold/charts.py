@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 DAY_CHARTS = dg.AssetKey(["gold", "day_charts"])
 
 
-def _embed(png: bytes, title: str) -> dg.MetadataValue:
+def embed_png(png: bytes, title: str) -> dg.MetadataValue:
+    """A PNG shown inline in the asset's metadata in the UI."""
     return dg.MetadataValue.md(
         f"![{title}](data:image/png;base64,{base64.b64encode(png).decode()})"
     )
@@ -54,8 +55,10 @@ def day_charts(
     return DayOutput(
         files=[folder / name for name in pictures],
         metadata={
-            "price_and_signals": _embed(pictures[f"{key}.png"], f"{key} price, levels and signals"),
-            "outcome_breakdown": _embed(pictures[f"{key}_outcomes.png"], f"{key} outcomes"),
+            "price_and_signals": embed_png(
+                pictures[f"{key}.png"], f"{key} price, levels and signals"
+            ),
+            "outcome_breakdown": embed_png(pictures[f"{key}_outcomes.png"], f"{key} outcomes"),
             "files": dg.MetadataValue.json([str(folder / n) for n in pictures]),
         },
     )

@@ -7,7 +7,6 @@ functions, when the step runs.
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 from pathlib import Path
@@ -15,7 +14,9 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from spymaster_assets.defs.gold.charts import embed_png
 from spymaster_assets.defs.research import checks
+from spymaster_assets.defs.resources import write_parquet
 from spymaster_assets.market.atomic import atomic_path
 
 if TYPE_CHECKING:
@@ -24,17 +25,10 @@ if TYPE_CHECKING:
     from spymaster_assets.research.folds import Fold
     from spymaster_assets.research.pipeline import ResearchResult
 
-PARQUET = {"compression": "zstd", "compression_level": 1, "statistics": True}
-
 
 def _write_bytes(path: Path, data: bytes) -> None:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
-
-
-def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        frame.write_parquet(tmp, **PARQUET)
 
 
 def _clean(value):
@@ -46,12 +40,6 @@ def _clean(value):
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
-
-
-def _embed(png: bytes, title: str) -> dg.MetadataValue:
-    return dg.MetadataValue.md(
-        f"![{title}](data:image/png;base64,{base64.b64encode(png).decode()})"
-    )
 
 
 def _table_meta(path: Path, frame: pl.DataFrame) -> dict:
@@ -75,7 +63,7 @@ def write_outputs(result: ResearchResult, folder: Path) -> list[dg.MaterializeRe
         checks.PLACEBO_PREDICTIONS: ("placebo_predictions.parquet", result.placebo_predictions),
     }
     for name, frame in tables.values():
-        _write_parquet(frame, folder / name)
+        write_parquet(frame, folder / name)
     labels = result.training_table.select("event_id", "target")
     pictures = {f"reliability_{c}.png": reliability_png(result.predictions, labels, c)
                 for c in CLASSES}  # fmt: skip
@@ -114,7 +102,10 @@ def write_outputs(result: ResearchResult, folder: Path) -> list[dg.MaterializeRe
                 "headline": dg.MetadataValue.md(headline),
                 "physics_gain": dg.MetadataValue.float(float(trees.get("physics_gain", math.nan))),
                 "importance": dg.MetadataValue.json(result.importance),
-                **{name.removesuffix(".png"): _embed(png, name) for name, png in pictures.items()},
+                **{
+                    name.removesuffix(".png"): embed_png(png, name)
+                    for name, png in pictures.items()
+                },
             },
         )
     )
