@@ -78,7 +78,15 @@ def main() -> None:
     "--reaction-strength",
     type=click.FloatRange(0.0, 1.0),
     default=None,
-    help="Chance that price reacts (bounce or break) when it reaches a whole SPY dollar [0.45].",
+    help="Chance that a touch of a whole SPY dollar is followed by a reaction (bounce or break) [0.45]; the null world has as many, at random moments.",
+)
+@click.option(
+    "--world",
+    type=click.Choice(["planted", "null"]),
+    default="planted",
+    show_default=True,
+    help="Known-truth world (docs/sample-data.md): planted, the touch bar's book and tape "
+    "decide whether and which way price reacts; null, they say nothing about it.",
 )
 @click.option(
     "--volume",
@@ -95,16 +103,19 @@ def sample_data(
     profile: str,
     seed: int,
     reaction_strength: float | None,
+    world: str,
     volume: float,
     force: bool,
     data_dir: Path | None,
 ) -> None:
     """Write sample Databento (trades, mbp-10) and Polygon options files for trading days."""
+    from dataclasses import replace
+
     from spymaster_assets.sample.generator import MarketShape, generate_day
 
-    shape = (
-        MarketShape() if reaction_strength is None else MarketShape(reaction_prob=reaction_strength)
-    )
+    shape = MarketShape(world=world)
+    if reaction_strength is not None:
+        shape = replace(shape, reaction_prob=reaction_strength)
     root = _use_data_dir(data_dir)
     first = _parse_day(start, must_trade=end is None)
     days = _days_between(first, _parse_day(end, must_trade=False)) if end else [first]

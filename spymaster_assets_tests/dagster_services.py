@@ -29,9 +29,14 @@ REPOSITORY = "__repository__"
 
 
 def new_instance(home: Path) -> None:
-    """A DAGSTER_HOME holding the repo's dagster.yaml."""
+    """A DAGSTER_HOME holding the repo's dagster.yaml, its storage created here: a daemon, a
+    webserver and a test opening a fresh SQLite storage at once may each stamp its schema
+    version (alembic then finds two heads and refuses it)."""
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+    with instance_at(home) as instance:
+        instance.get_runs(limit=1)
+        instance.get_daemon_heartbeats()
 
 
 @contextlib.contextmanager

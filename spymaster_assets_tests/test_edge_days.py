@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import dagster as dg
@@ -189,9 +190,10 @@ def test_sessions_follow_the_new_york_clock(edge_lake, day):
     levels = lake(data, "silver", "levels", day)
     or_high = levels.filter(pl.col("level_kind_name") == "OR_HIGH")
     assert or_high["ts_ns"].min() >= w.rth_open_ns + 15 * MINUTE
-    assert or_high["level_price"].to_list() == pytest.approx(
-        [round(opening["high"].max(), 2)] * or_high.height, abs=0.006
-    )
+    # to the cent half away from zero, as SPEC §4's levels are (Python's round gives 597.77
+    # for 597.775, the float below it)
+    high = float(Decimal(repr(opening["high"].max())).quantize(Decimal("0.01"), ROUND_HALF_UP))
+    assert or_high["level_price"].to_list() == pytest.approx([high] * or_high.height, abs=0.006)
 
 
 def test_an_early_close_ends_the_day_at_13_00(edge_lake):

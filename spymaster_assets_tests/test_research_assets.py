@@ -18,19 +18,52 @@ START, END = "2025-10-01", "2025-10-20"  # 14 trading days
 FOLD_ARGS = ("--min-train-days", "8", "--test-block-days", "2")
 
 
-@pytest.fixture(scope="module")
-def research_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("research")
+def generated_days(root, world: str):
+    """The days of `world` generated and materialized through the instance in `root`."""
     home, data = root / "home", root / "data"
     home.mkdir()
     for args in (
-        ("sample-data", "--start", START, "--end", END, "--profile", "demo"),
+        ("sample-data", "--start", START, "--end", END, "--world", world),
         ("materialize", "--start", START, "--end", END),
     ):
         done = spymaster(*args, "--data-dir", str(data), home=home)
         assert done.returncode == 0, done.stderr[-3000:]
+    return home, data
+
+
+@pytest.fixture(scope="module")
+def research_run(tmp_path_factory):
+    """The planted world (the default), as `make demo` makes it."""
+    home, data = generated_days(tmp_path_factory.mktemp("research"), "planted")
     done = spymaster("research", *FOLD_ARGS, "--data-dir", str(data), home=home)
     return home, data, done
+
+
+@pytest.fixture(scope="module")
+def null_world_run(tmp_path_factory):
+    """The same days in the null world (SPEC §12): the touch bar's book and tape say nothing."""
+    home, data = generated_days(tmp_path_factory.mktemp("null_world"), "null")
+    done = spymaster("research", *FOLD_ARGS, "--data-dir", str(data), home=home)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return json.loads((data / "lake" / "research" / "metrics.json").read_text())
+
+
+def test_in_the_planted_world_the_physics_add_skill_and_the_barrier_leads(research_run):
+    """The sample days are of the planted world (the default): the touch bar's book decides the
+    reaction, so the trees with physics beat the trees without, and the barrier group matters
+    most."""
+    _, data, _ = research_run
+    metrics = json.loads((data / "lake" / "research" / "metrics.json").read_text())
+    trees = metrics["gradient_boosting"]
+    assert trees["physics_gain_low"] > 0, trees
+    importance = metrics["importance"]
+    assert max(importance, key=importance.get) in {"barrier", "tape"}, importance
+
+
+def test_in_the_null_world_the_physics_add_nothing(null_world_run):
+    trees = null_world_run["gradient_boosting"]
+    assert trees["physics_gain_low"] <= 0 <= trees["physics_gain_high"], trees
+    assert abs(trees["physics_gain"]) < 0.01, trees
 
 
 def test_research_prints_every_model_and_writes_its_files(research_run):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from spymaster_assets.market.trading_calendar import trading_days
 from spymaster_assets.sample.book_sim import (
     ACTION_TRADE,
     CONSUME,
@@ -21,7 +25,15 @@ from spymaster_assets.sample.book_sim import (
     regime_code,
     simulate_book,
 )
-from spymaster_assets.sample.price_path import latent_path
+from spymaster_assets.sample.generator import MarketShape, sample_path, touch_rules
+from spymaster_assets.sample.price_path import (
+    NOT_A_TOUCH,
+    TOUCH_CONSUME,
+    TOUCH_PULL,
+    TOUCH_QUIET,
+    TOUCH_REPLENISH,
+    latent_path,
+)
 
 
 def run(fn, seed: int, n: int, n_active: int, p_trade: float, drift: float):
@@ -117,48 +129,80 @@ def test_liquidity_episodes_pull_replenish_and_consume_the_side_they_name():
     assert flows(regime_code(PULL, 0))["ask_depth"] > 0.5 * steady["ask_depth"]  # the bid's
 
 
+def path_args(rng, n, rule_cdf, react_prob, break_share, spontaneous=0.0):
+    return (
+        6800.0, np.full(n, 0.35), rng.standard_normal(n), rng.random(4 * n), 6800.0, 1 / 7200,
+        200, n, 10.0, 0.5, np.asarray(rule_cdf, float), np.asarray(react_prob, float),
+        np.asarray(break_share, float), 24.0, 30, spontaneous, np.empty(n, np.int8),
+    )  # fmt: skip
+
+
 @settings(max_examples=15, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.floats(0.0, 1.0), st.floats(0.0, 1.0))
 def test_latent_path_compiled_matches_interpreted_python(seed, reaction_prob, break_share):
     rng = np.random.default_rng(seed)
-    n = 3_000
-    args = (
-        6800.0,
-        np.full(n, 0.3),
-        rng.standard_normal(n),
-        rng.random(3 * n),
-        6800.0,
-        1 / 7200,
-        200,
-        2800,
-        10.0,
-        0.5,
-        reaction_prob,
-        break_share,
-        24.0,
-        150,
-    )
-    assert np.allclose(latent_path(*args), latent_path.py_func(*args))
+    draws = np.sort(rng.random(3))
+    args = path_args(rng, 3_000, [*draws, 1.0], rng.random(4) * reaction_prob,
+                     rng.random(4) * break_share, rng.random() * 0.01)  # fmt: skip
+    rules = args[-1].copy()
+    assert np.allclose(latent_path(*args), latent_path.py_func(*args[:-1], rules))
+    assert np.array_equal(args[-1], rules)
 
 
 def test_reactions_move_price_two_dollars_either_way():
-    rng = np.random.default_rng(1)
-    n = 20_000
-    path = latent_path(
-        6800.0,
-        np.full(n, 0.35),
-        rng.standard_normal(n),
-        rng.random(3 * n),
-        6800.0,
-        1 / 7200,
-        0,
-        n,
-        10.0,
-        0.5,
-        1.0,
-        0.5,
-        24.0,
-        150,
-    )
+    args = path_args(np.random.default_rng(1), 20_000, [0.5, 0.7, 0.8, 1.0], [1.0] * 4, [0.5] * 4)
+    path = latent_path(*args)
     moves = path[150:] - path[:-150]
     assert moves.max() > 20.0 and moves.min() < -20.0  # $2 SPY = 20 ES points within minutes
+
+
+def touches(world: str, n: int = 2_000_000) -> list[tuple[int, int]]:
+    """(rule, reaction) of every touch of a long path: reaction +1 through, -1 back, 0 none."""
+    shape = MarketShape(world=world)
+    args = path_args(np.random.default_rng(5), n, *touch_rules(shape, 0.5))
+    path, rules = latent_path(*args), args[-1]
+    starts = np.flatnonzero((rules[1:] != NOT_A_TOUCH) & (rules[:-1] == NOT_A_TOUCH)) + 1
+    out = []
+    for t in starts[(starts > 60) & (starts < n - 500)]:
+        end = t + np.argmax(rules[t:] == NOT_A_TOUCH)  # the touch bars are over
+        level = round(path[t] / 10) * 10
+        approach = 1 if path[end - 1] < level else -1  # the side price is on by then
+        move = (path[end + 40] - level) * approach  # where the reaction took price
+        out.append((int(rules[t]), 1 if move > 15 else -1 if move < -15 else 0))
+    return out
+
+
+@pytest.mark.parametrize("world", ["planted", "null"])
+def test_the_touch_rule_decides_the_reaction_only_in_the_planted_world(world):
+    seen = touches(world)
+    assert len(seen) > 400
+
+    def after(rules):
+        moves = [m for r, m in seen if r in rules]
+        reacted = [m for m in moves if m != 0]
+        return len(reacted) / len(moves), np.mean([m > 0 for m in reacted]) if reacted else None
+
+    pulled, replenished = after({TOUCH_PULL, TOUCH_CONSUME}), after({TOUCH_REPLENISH})
+    quiet = after({TOUCH_QUIET})
+    if world == "planted":
+        assert pulled[0] > 0.7 and pulled[1] > 0.85, pulled  # mostly break
+        assert replenished[0] > 0.7 and replenished[1] < 0.15, replenished  # mostly bounce
+        assert quiet[0] < 0.15, quiet
+    else:  # reactions come at random moments: a touch is followed by one no more than anything
+        assert max(pulled[0], replenished[0], quiet[0]) < 0.1, (pulled, replenished, quiet)
+
+
+def reactions_per_day(world: str) -> float:
+    """Reactions a day over two months of generated paths (moves of 1.8 SPY dollars in 30 s)."""
+    days = trading_days(dt.date(2025, 9, 1), dt.date(2025, 10, 31))
+    count = 0
+    for day in days:
+        path, _ = sample_path(day, shape=MarketShape(world=world))
+        fast = np.abs(path[30:] - path[:-30]) > 18.0
+        count += np.sum(fast[1:] & ~fast[:-1])
+    return count / len(days)
+
+
+def test_both_worlds_react_about_as_often():
+    planted, null = reactions_per_day("planted"), reactions_per_day("null")
+    assert planted > 5 and null == pytest.approx(planted, rel=0.15), (planted, null)

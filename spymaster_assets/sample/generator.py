@@ -30,10 +30,12 @@ from spymaster_assets.market.trading_calendar import NS_PER_SECOND, session_wind
 from spymaster_assets.paths import DataLayout
 from spymaster_assets.sample.activity import SECONDS_PER_DAY, activity_profile, event_times
 from spymaster_assets.sample.book_sim import (
+    CONSUME,
     EMPTY_LEVEL,
+    PULL,
+    REPLENISH,
     allocate_outputs,
     init_book,
-    regime_code,
     simulate_book,
 )
 from spymaster_assets.sample.contracts import (
@@ -42,7 +44,7 @@ from spymaster_assets.sample.contracts import (
     spread_instrument_id,
 )
 from spymaster_assets.sample.options_tape import option_trades, write_polygon_csv_gz
-from spymaster_assets.sample.price_path import latent_path
+from spymaster_assets.sample.price_path import NOT_A_TOUCH, latent_path
 from spymaster_assets.vocabulary import N_LEVELS, level_field
 
 ES_TICK = 0.25
@@ -60,7 +62,7 @@ class Profile:
 
 
 PROFILES = {
-    "demo": Profile(front_events=120_000, option_trades=30_000),
+    "demo": Profile(front_events=120_000, option_trades=30_000, episode_share=0.5),
     "full": Profile(
         front_events=5_250_000,
         option_trades=700_000,
@@ -71,18 +73,63 @@ PROFILES = {
 }
 
 
+WORLDS = ("planted", "null")
+
+
 @dataclass(frozen=True)
 class MarketShape:
     """Knobs of the simulated market; defaults give a plausible ES day."""
 
-    reaction_prob: float = 0.45  # chance that a visit to a whole SPY dollar triggers a reaction
+    reaction_prob: float = 0.45  # chance that a touch of a whole SPY dollar triggers a reaction
     break_share: float = 0.5  # of reactions, the share that go through the level
+    # Known-truth worlds (SPEC §12, docs/sample-data.md). planted: the touch bar's book and
+    # tape decide the reaction; null: the same touches, as many reactions, at random moments.
+    world: str = "planted"
+    planted_break_share: float = 0.95  # breaks after a pull or consume (1 - this: replenish)
+    quiet_reaction_factor: float = 0.1  # quiet touches react this much less often (planted)
+    # null world: reactions come at random moments of regular hours outside touches and
+    # reactions, reaction_prob times this many an hour: about as many a day as the planted
+    # world's touches give (measured on generated days; a test compares the two)
+    free_touches_per_hour: float = 12.2
     reaction_size_es: float = 24.0  # ES points travelled by a reaction
-    reaction_seconds: int = 150
+    reaction_seconds: int = 30
     daily_sigma: float = 0.0045  # fraction of price: spread of the day's diffusion
     es_spy_ratio: float = 10.0
     front_share: float | None = None  # RTH volume share of the dominant outright (None: auto)
     risk_free_rate: float = 0.045
+
+
+def touch_rules(
+    shape: MarketShape, episode_share: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The touch tables of price_path.latent_path for the shape's world.
+
+    A touch bar draws its episode as any stretch of the day does (liquidity_regimes: with
+    probability `episode_share`, one of the three kinds, on the side defending the nearest
+    whole dollar), so its book alone does not give it away. Returned: the cumulative
+    probabilities of no episode and of each kind, per rule (quiet, pull, consume, replenish)
+    the chance of a reaction and the share of reactions that break, and the chance per free
+    regular-hours second of a reaction owing nothing to a touch.
+
+    planted: pull and consume precede breaks, replenishment bounces, and quiet touches seldom
+    react; null: touches are never followed by a reaction, and as many reactions come at
+    random moments instead (a held level shows in the fills and the tape, so reactions tied
+    to touches, even with random rules, would let the physics tell that a move is near)."""
+    if shape.world not in WORLDS:
+        raise ValueError(f"world must be one of {', '.join(WORLDS)}, got {shape.world!r}")
+    s = episode_share
+    rule_p = np.array([1.0 - s, s / 3, s / 3, s / 3])
+    quiet = shape.reaction_prob * shape.quiet_reaction_factor
+    episode = (shape.reaction_prob - rule_p[0] * quiet) / s if s > 0 else 0.0
+    react = np.clip(np.array([quiet, episode, episode, episode]), 0.0, 1.0)
+    pb = shape.planted_break_share
+    brk = np.array([shape.break_share, pb, pb, 1.0 - pb])
+    spontaneous = 0.0
+    if shape.world == "null":
+        # as many reactions, at random moments instead of after touches
+        spontaneous = shape.reaction_prob * shape.free_touches_per_hour / 3600.0
+        react = np.zeros(4)
+    return np.cumsum(rule_p), react, brk, spontaneous
 
 
 @dataclass
@@ -235,29 +282,32 @@ def _to_records(inst: Instrument, lo: int, out: dict, n_rec: int, n_tr: int):
 
 
 EPISODE_SECONDS = (60, 180)  # how long one liquidity episode or stretch of steady flow lasts
+# book_sim's episode kind of each touch rule (price_path.TOUCH_RULES; -1: quiet, steady flow)
+TOUCH_EPISODES = np.array([-1, PULL, CONSUME, REPLENISH])
 
 
-def liquidity_regimes(rng: np.random.Generator, share: float) -> np.ndarray:
-    """The regime of every second of the UTC day (book_sim.regime_code; 0 steady flow):
-    stretches of one to three minutes, each an episode with probability `share`, of a kind
-    and a side drawn at random."""
-    regime = np.zeros(SECONDS_PER_DAY, np.int8)
-    if share <= 0:
-        return regime
+def liquidity_regimes(
+    rng: np.random.Generator,
+    share: float,
+    path: np.ndarray,
+    level_step: float,
+    touch_rule: np.ndarray,
+) -> np.ndarray:
+    """The regime of every second of the UTC day (book_sim.regime_code; 0 steady flow).
+
+    Outside touches: stretches of one to three minutes, each an episode with probability
+    `share`, of a kind drawn at random. In a touch: the episode its rule names (price_path.py),
+    so a touch bar's book is drawn as any other bar's. Either way the episode is on the side
+    defending the nearest whole SPY dollar (`level_step` ES points), the ask while price is
+    below it and the bid while above, as liquidity gathers and leaves around levels."""
     lo, hi = EPISODE_SECONDS
     lengths = rng.integers(lo, hi + 1, SECONDS_PER_DAY // lo + 1)
-    starts = np.concatenate([[0], np.cumsum(lengths)])
-    codes = np.where(
-        rng.random(len(lengths)) < share,
-        [regime_code(k, s) for k, s in zip(rng.integers(0, 3, len(lengths)),
-                                           rng.integers(0, 2, len(lengths)), strict=True)],
-        0,
-    )  # fmt: skip
-    for start, end, code in zip(starts[:-1], starts[1:], codes, strict=True):
-        if start >= SECONDS_PER_DAY:
-            break
-        regime[start:end] = code
-    return regime
+    kinds = np.where(rng.random(len(lengths)) < share, rng.integers(0, 3, len(lengths)), -1)
+    kind = np.repeat(kinds, lengths)[:SECONDS_PER_DAY]
+    in_touch = touch_rule != NOT_A_TOUCH
+    kind[in_touch] = TOUCH_EPISODES[touch_rule[in_touch]]
+    ask_defends = path < np.round(path / level_step) * level_step
+    return np.where(kind >= 0, 1 + 2 * kind + ask_defends, 0).astype(np.int8)
 
 
 def _simulate_windows(
@@ -316,6 +366,54 @@ def _simulate_windows(
         yield mbp[np.argsort(mbp["sequence"], kind="stable")]
 
 
+def day_path(
+    windows,
+    rng: np.random.Generator,
+    rate: np.ndarray,
+    open_price: float,
+    shape: MarketShape,
+    episode_share: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The latent price path of the day and its touch rules (price_path.latent_path)."""
+    day_start = windows.utc_day_start_ns
+    vol = np.sqrt(rate / rate.sum()) * shape.daily_sigma * open_price
+    rule_cdf, react_prob, break_share, spontaneous_rate = touch_rules(shape, episode_share)
+    touch_rule = np.empty(SECONDS_PER_DAY, np.int8)
+    path = latent_path(
+        open_price,
+        vol,
+        rng.standard_normal(SECONDS_PER_DAY),
+        rng.random(4 * SECONDS_PER_DAY),
+        open_price,
+        1.0 / 7200.0,
+        (windows.rth_open_ns - day_start) // NS_PER_SECOND,
+        (windows.rth_close_ns - day_start) // NS_PER_SECOND,
+        shape.es_spy_ratio,
+        0.5,
+        rule_cdf,
+        react_prob,
+        break_share,
+        shape.reaction_size_es,
+        shape.reaction_seconds,
+        spontaneous_rate,
+        touch_rule,
+    )
+    return path, touch_rule
+
+
+def sample_path(
+    day: dt.date, seed: int = 7, shape: MarketShape | None = None, profile: str = "demo"
+) -> tuple[np.ndarray, np.ndarray]:
+    """The latent path and touch rules generate_day draws for (seed, day), without the files:
+    for tests and for studying the worlds."""
+    shape = shape or MarketShape()
+    windows = session_windows(day)
+    rng = np.random.default_rng([seed, day.toordinal()])
+    rate = activity_profile(windows)
+    open_price = start_price(day, rng)
+    return day_path(windows, rng, rate, open_price, shape, PROFILES[profile].episode_share)
+
+
 def generate_day(
     day: dt.date,
     data_dir: Path,
@@ -348,24 +446,14 @@ def generate_day(
 
     rate = activity_profile(windows)
     open_price = start_price(day, rng)
-    vol = np.sqrt(rate / rate.sum()) * shape.daily_sigma * open_price
-    open_s = (windows.rth_open_ns - day_start) // NS_PER_SECOND
-    close_s = (windows.rth_close_ns - day_start) // NS_PER_SECOND
-    path = latent_path(
-        open_price,
-        vol,
-        rng.standard_normal(SECONDS_PER_DAY),
-        rng.random(3 * SECONDS_PER_DAY),
-        open_price,
-        1.0 / 7200.0,
-        open_s,
-        close_s,
+    path, touch_rule = day_path(windows, rng, rate, open_price, shape, prof.episode_share)
+    # a stream of its own, so the other draws of the day stay what they were
+    regime = liquidity_regimes(
+        np.random.default_rng([seed, day.toordinal(), 1]),
+        prof.episode_share,
+        path,
         shape.es_spy_ratio,
-        0.5,
-        shape.reaction_prob,
-        shape.break_share,
-        shape.reaction_size_es,
-        shape.reaction_seconds,
+        touch_rule,
     )
 
     instruments = _instruments(day, prof, shape, open_price)
@@ -389,10 +477,7 @@ def generate_day(
             rng,
             prof,
             trade_chunks,
-            # a stream of its own, so the other draws of the day stay what they were
-            liquidity_regimes(
-                np.random.default_rng([seed, day.toordinal(), 1]), prof.episode_share
-            ),
+            regime,
             day_start,
         ),
     )
