@@ -132,6 +132,51 @@ def sample_data(
     click.echo(f"raw files under {layout.root / 'raw'}")
 
 
+@main.command("fetch")
+@click.option("--start", required=True, help="First trading day, YYYY-MM-DD.")
+@click.option("--end", default=None, help="Last trading day (inclusive). Default: --start.")
+@click.option("--source", type=click.Choice(["databento", "flatfiles", "all"]), default="all",
+              show_default=True, help="Databento ES futures files, Massive options flat files, or both.")  # fmt: skip
+@click.option("--max-cost", type=click.FloatRange(min=0), default=None,
+              help="Download Databento files only if their estimate is at most this many USD; "
+              "without it the estimate is printed and nothing is bought.")  # fmt: skip
+@click.option(
+    "--dry-run", is_flag=True, help="Print what would be fetched and its cost; fetch nothing."
+)
+@_data_dir_option
+def fetch(start, end, source, max_cost, dry_run, data_dir) -> None:
+    """Download vendor files for trading days (docs/real-data.md): Databento trades and MBP-10
+    of ES.FUT (DATABENTO_API_KEY) and Massive options trades flat files
+    (SPYMASTER_FLATFILES_ACCESS_KEY_ID / _SECRET_ACCESS_KEY), each verified before it appears."""
+    from spymaster_assets.fetch.retry import FetchError
+    from spymaster_assets.fetch.run import fetch as fetch_range
+    from spymaster_assets.market.trading_calendar import is_trading_day
+
+    root = _use_data_dir(data_dir)
+    first = _parse_day(start, must_trade=False)
+    last = _parse_day(end, must_trade=False) if end else first
+    if last < first:
+        raise click.BadParameter(f"--end {last} is before --start {first}")
+    every = [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
+    closed = [d for d in every if not is_trading_day(d)]
+    if closed:
+        click.echo(f"skipped, no NYSE session: {', '.join(str(d) for d in closed)}")
+    days = [d for d in every if is_trading_day(d)]
+    if not days:
+        raise click.UsageError(f"no NYSE trading day between {first} and {last}")
+    started = time.perf_counter()
+    try:
+        code, summary = fetch_range(DataLayout(root), days, source, max_cost, dry_run, click.echo)
+    except FetchError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    mb = summary.fetched_bytes / 1e6
+    click.echo(f"fetched {len(summary.fetched)} files ({mb:,.1f} MB), skipped "
+               f"{len(summary.skipped)} present, failed {len(summary.failed)}; databento cost "
+               f"${summary.cost:,.2f}; {time.perf_counter() - started:.0f}s")  # fmt: skip
+    sys.exit(code)
+
+
 def _partitions_to_run(
     date: str | None, start: str | None, end: str | None, all_: bool, layout: DataLayout
 ) -> list[dt.date]:

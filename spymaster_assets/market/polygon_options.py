@@ -43,7 +43,7 @@ class OptionsResult:
 EXTRA_FIELDS = "__extra_fields__"
 
 
-def _gunzip(raw: bytes) -> bytes:
+def gunzip(raw: bytes) -> bytes:
     """Every member of a gzip file, in one pass (a damaged or cut file raises)."""
     parts = []
     while raw:
@@ -59,7 +59,7 @@ def _read_text_frame(path: Path, trading_day: dt.date) -> pl.DataFrame:
     """Every row as strings in the vendor's columns, plus EXTRA_FIELDS (non-null when a row has
     more fields than the header): a ragged row is a bad row to count, not a broken file."""
     try:
-        data = _gunzip(path.read_bytes())
+        data = gunzip(path.read_bytes())
     except (OSError, EOFError, zlib.error) as exc:
         raise RawDataError(path, trading_day, f"unreadable gzip: {exc}") from exc
     if not data or data.isspace():
