@@ -89,6 +89,8 @@ def test_a_range_is_priced_fetched_whole_and_skipped_when_present(env):
         assert day in DAYS and r["schema"] in ("trades", "mbp-10")
         assert r["start"] == f"{day}T00:00:00" and r["end"] == f"{day + dt.timedelta(1)}T00:00:00"
     assert_no_secret(done)
+    for path in data.rglob("*"):  # nor in any file written
+        assert not path.is_file() or KEY.encode() not in path.read_bytes(), path
 
     fake.requests.clear()
     again = fetch(data, home, "--max-cost", "100")
@@ -152,6 +154,10 @@ def test_a_damaged_file_is_fetched_again_and_a_missing_one_is_named(env):
     ) in missing.stdout
     assert_no_secret(done)
     assert_no_secret(missing)
+    no_data = spymaster("fetch", "--start", "2025-12-02", "--source", "databento", "--max-cost",
+                        "100", "--data-dir", str(data), home=home)  # fmt: skip
+    assert no_data.returncode == 1
+    assert "databento trades 2025-12-02: HTTP 422, no such data" in no_data.stdout + no_data.stderr
 
 
 def test_fetched_days_materialize_to_gold(env):
