@@ -23,7 +23,7 @@ SAMPLE_PROFILE ?= demo
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test bench bench-backfill browser lint format ui clean-lake
+.PHONY: setup demo test bench bench-backfill browser postgres lint format ui clean-lake
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.tools
@@ -50,8 +50,8 @@ demo: setup
 	$(UV) run spymaster validate --verbose
 	$(UV) run spymaster research
 
-test: setup browser
-	SPYMASTER_CHROMIUM=$(CHROMIUM) $(UV) run pytest
+test: setup browser postgres
+	SPYMASTER_CHROMIUM=$(CHROMIUM) SPYMASTER_PG_BIN=$(PG_BIN) $(UV) run pytest
 
 # The per-day chain against the decompression floor, and a backfill of BACKFILL_DAYS full-size
 # days through a real daemon (docs/performance.md). The full-profile sample days are generated
@@ -65,6 +65,16 @@ bench-backfill: setup
 	$(UV) run spymaster bench --scales 1 --no-baseline --no-dagster-path --no-research --backfill-days $(BACKFILL_DAYS) $(BENCH_ARGS)
 
 browser: $(CHROMIUM)
+
+# The instance tests run a real PostgreSQL 15 (Debian's) on loopback; `make test` installs it.
+PG_BIN ?= /usr/lib/postgresql/15/bin
+postgres: $(PG_BIN)/initdb
+
+$(PG_BIN)/initdb:
+	@echo "Installing Debian's postgresql-15 for the instance tests (apt-get)"
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null
+	@test -x $@ || { echo "postgresql-15 did not install at $(PG_BIN)"; exit 1; }
 
 $(CHROMIUM):
 	@echo "Installing Debian's chromium for the browser test (apt-get)"
@@ -80,7 +90,10 @@ format: setup
 	$(UV) run ruff check --fix .
 	$(UV) run ruff format .
 
+# The instance settings in $(DAGSTER_HOME): PostgreSQL when SPYMASTER_PG_URL is set
+# (deploy/dagster-postgres.yaml, docs/deploy.md), else the repo's sqlite dagster.yaml.
 ui: setup
+	$(UV) run python -c "from spymaster_assets.cli import dagster_home; dagster_home()"
 	$(UV) run dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
 clean-lake:

@@ -33,13 +33,30 @@ def _use_data_dir(data_dir: Path | None) -> Path:
     return resolved
 
 
-def _dagster_home() -> Path:
+PG_URL_ENV = "SPYMASTER_PG_URL"
+
+
+def instance_config() -> Path:
+    """The instance settings to use: PostgreSQL when SPYMASTER_PG_URL is set, else sqlite."""
+    if os.environ.get(PG_URL_ENV):
+        return REPO_ROOT / "deploy" / "dagster-postgres.yaml"
+    return REPO_ROOT / "dagster.yaml"
+
+
+def dagster_home() -> Path:
+    """$DAGSTER_HOME (default .dagster_home/) holding the instance settings to use (see
+    instance_config); exported for the Dagster code that runs in this process."""
     home = Path(os.environ.get("DAGSTER_HOME") or REPO_ROOT / ".dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    source = REPO_ROOT / "dagster.yaml"
-    if source.exists() and (not config.exists() or config.stat().st_mtime < source.stat().st_mtime):
-        shutil.copyfile(source, config)
+    source = instance_config()
+    if source.exists():
+        # a newer shipped file, or a switch between sqlite and PostgreSQL (your own edits of
+        # the home's copy stay until then)
+        stale = not config.exists() or config.stat().st_mtime < source.stat().st_mtime
+        on_pg = lambda path: "postgres_url" in path.read_text()  # noqa: E731
+        if stale or on_pg(config) != on_pg(source):
+            shutil.copyfile(source, config)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
@@ -290,7 +307,7 @@ def materialize(date, start, end, all_, select, force, data_dir) -> None:
     is current (same code, configuration and raw files as when it was built) is not built again
     unless --force."""
     root = _use_data_dir(data_dir)
-    home = _dagster_home()
+    home = dagster_home()
     days = _partitions_to_run(date, start, end, all_, DataLayout(root))
 
     import dagster as dg
@@ -416,7 +433,7 @@ def research(start, end, target, test_block_days, embargo_days, min_train_days,
     import json
 
     root = _use_data_dir(data_dir)
-    _dagster_home()
+    dagster_home()
     for text in (start, end):
         if text:
             _parse_day(text, must_trade=False)
@@ -600,7 +617,7 @@ def backfill(
     submitting (the same by default). Progress is printed per partition; the exit code is 1 if
     any partition fails.
     """
-    _dagster_home()
+    dagster_home()
     layout = DataLayout(_use_data_dir(data_dir))
     first, last = _parse_day(start, must_trade=False), _parse_day(end, must_trade=False)
     days = [str(d) for d in _days_between(first, last)]
