@@ -187,6 +187,9 @@ def fetch(start, end, source, max_cost, dry_run, data_dir) -> None:
     except FetchError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    if dry_run:
+        click.echo(f"dry run: nothing fetched ({len(summary.skipped)} files already present)")
+        sys.exit(code)
     mb = summary.fetched_bytes / 1e6
     click.echo(f"fetched {len(summary.fetched)} files ({mb:,.1f} MB), skipped "
                f"{len(summary.skipped)} present, failed {len(summary.failed)}; databento cost "

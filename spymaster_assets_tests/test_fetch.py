@@ -108,7 +108,11 @@ def test_a_cost_above_the_limit_downloads_nothing(env):
     assert not [r for r in fake.requests if r["path"] == "/v0/timeseries.get_range"]
     estimate = fetch(data, home, "--source", "databento")  # no limit: the estimate alone
     assert estimate.returncode == 0 and "estimate only" in estimate.stdout
+    dry = fetch(data, home, "--dry-run", "--max-cost", "100")
+    assert dry.returncode == 0 and "dry run: nothing fetched" in dry.stdout
+    assert "flatfiles 2025-12-01: would fetch" in dry.stdout
     assert not (data / "raw").exists() or not any((data / "raw").rglob("*.*"))
+    assert not [r for r in fake.requests if r["path"] == "/v0/timeseries.get_range"]
 
 
 def test_a_cut_body_a_429_and_a_500_are_retried_and_leave_no_partial_file(env):

@@ -108,6 +108,12 @@ def _download(bento, flats, hist, summary: Summary, say) -> None:
 
     s3 = flat_files.client() if flats else None
     items = bento + flats
+    echo = say
+
+    def say(message: str) -> None:  # noqa: F811 - lines above the bars, not through them
+        with tqdm.external_write_mode(file=sys.stderr):
+            echo(message)
+
     with tqdm(total=len(items), unit="file", desc="fetch", file=sys.stderr) as files:
         refused: set[str] = set()
         for w in items:
