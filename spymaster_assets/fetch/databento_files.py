@@ -16,6 +16,7 @@ from spymaster_assets.fetch.files import partial_file, verify_dbn
 from spymaster_assets.fetch.retry import CredentialsRefusedError, FetchError, with_retries
 from spymaster_assets.market.databento_client import db
 from spymaster_assets.market.dbn_format import DATASET
+from spymaster_assets.market.errors import RawDataError
 from spymaster_assets.market.trading_calendar import NS_PER_DAY, utc_day_start_ns
 
 KEY_ENV = "DATABENTO_API_KEY"
@@ -107,7 +108,7 @@ def download(
             return size
 
     def retryable(exc: BaseException) -> str | None:
-        if exc.__class__.__name__ == "RawDataError":  # a body cut short: download again
+        if isinstance(exc, RawDataError):  # a body cut short: download again
             return f"incomplete download ({exc})"
         return transient(exc)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from spymaster_assets.fetch.files import partial_file, verify_csv_gz
 from spymaster_assets.fetch.retry import CredentialsRefusedError, FetchError, with_retries
+from spymaster_assets.market.errors import RawDataError
 
 ENDPOINT_ENV = "SPYMASTER_FLATFILES_ENDPOINT"
 BUCKET_ENV = "SPYMASTER_FLATFILES_BUCKET"
@@ -68,7 +69,7 @@ def transient(exc: BaseException) -> str | None:
                  ReadTimeoutError, ResponseStreamingError, ConnectionError)  # fmt: skip
     if isinstance(exc, streaming):
         return f"connection error ({type(exc).__name__})"
-    if exc.__class__.__name__ == "RawDataError":
+    if isinstance(exc, RawDataError):
         return f"incomplete download ({exc})"
     return None
 

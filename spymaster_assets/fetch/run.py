@@ -14,8 +14,6 @@ from spymaster_assets.fetch.files import is_valid, verify_csv_gz, verify_dbn
 from spymaster_assets.fetch.retry import CredentialsRefusedError, FetchError
 from spymaster_assets.paths import DBN_SCHEMAS, DataLayout
 
-SOURCES = ("databento", "flatfiles", "all")
-
 
 @dataclass(frozen=True)
 class Wanted:
@@ -103,14 +101,13 @@ def fetch(
     return (1 if summary.failed else 0), summary
 
 
-def _download(bento, flats, hist, summary: Summary, say) -> None:
+def _download(bento, flats, hist, summary: Summary, echo) -> None:
     from tqdm import tqdm
 
     s3 = flat_files.client() if flats else None
     items = bento + flats
-    echo = say
 
-    def say(message: str) -> None:  # noqa: F811 - lines above the bars, not through them
+    def say(message: str) -> None:  # lines above the bars, not through them
         with tqdm.external_write_mode(file=sys.stderr):
             echo(message)
 

@@ -40,7 +40,8 @@ CONSUME_TRADE_SCALE = 10.0  # aggressive orders of a consumption, in mean trade 
 CONSUME_TRADE_SHARE = 0.35  # of a consumed side's adds and cancels, those that become orders
 
 
-def regime_code(kind: int, side: int) -> int:
+def regime_code(kind, side):
+    """1 + 2 * kind + side: of ints, or elementwise of numpy arrays."""
     return 1 + 2 * kind + side
 
 

@@ -36,6 +36,7 @@ from spymaster_assets.sample.book_sim import (
     REPLENISH,
     allocate_outputs,
     init_book,
+    regime_code,
     simulate_book,
 )
 from spymaster_assets.sample.contracts import (
@@ -307,7 +308,7 @@ def liquidity_regimes(
     in_touch = touch_rule != NOT_A_TOUCH
     kind[in_touch] = TOUCH_EPISODES[touch_rule[in_touch]]
     ask_defends = path < np.round(path / level_step) * level_step
-    return np.where(kind >= 0, 1 + 2 * kind + ask_defends, 0).astype(np.int8)
+    return np.where(kind >= 0, regime_code(kind, ask_defends), 0).astype(np.int8)
 
 
 def _simulate_windows(
