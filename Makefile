@@ -23,7 +23,7 @@ SAMPLE_PROFILE ?= demo
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup demo test bench bench-backfill browser postgres lint format ui clean-lake
+.PHONY: setup demo test bench bench-backfill bench-cluster browser postgres redis worker lint format ui clean-lake
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.tools
@@ -50,7 +50,7 @@ demo: setup
 	$(UV) run spymaster validate --verbose
 	$(UV) run spymaster research
 
-test: setup browser postgres
+test: setup browser postgres redis
 	SPYMASTER_CHROMIUM=$(CHROMIUM) SPYMASTER_PG_BIN=$(PG_BIN) $(UV) run pytest
 
 # The per-day chain against the decompression floor, and a backfill of BACKFILL_DAYS full-size
@@ -64,6 +64,12 @@ bench: setup
 bench-backfill: setup
 	$(UV) run spymaster bench --scales 1 --no-baseline --no-dagster-path --no-research --backfill-days $(BACKFILL_DAYS) $(BENCH_ARGS)
 
+# The backfill on 1 and 2 Celery workers (docs/performance.md, its own section); needs the
+# services of `make test` (PostgreSQL, redis-server) and moto's S3 server (a dev dependency).
+CLUSTER_DAYS ?= 6
+bench-cluster: setup postgres redis
+	SPYMASTER_PG_BIN=$(PG_BIN) $(UV) run spymaster bench-cluster --days $(CLUSTER_DAYS) --write-docs
+
 browser: $(CHROMIUM)
 
 # The instance tests run a real PostgreSQL 15 (Debian's) on loopback; `make test` installs it.
@@ -75,6 +81,16 @@ $(PG_BIN)/initdb:
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 >/dev/null
 	@test -x $@ || { echo "postgresql-15 did not install at $(PG_BIN)"; exit 1; }
+
+# The Celery tests run a real Redis (Debian's redis-server) on loopback; `make test` installs it.
+REDIS_SERVER ?= /usr/bin/redis-server
+redis: $(REDIS_SERVER)
+
+$(REDIS_SERVER):
+	@echo "Installing Debian's redis-server for the Celery tests (apt-get)"
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+	@test -x $@ || { echo "redis-server did not install at $(REDIS_SERVER)"; exit 1; }
 
 $(CHROMIUM):
 	@echo "Installing Debian's chromium for the browser test (apt-get)"
@@ -95,6 +111,12 @@ format: setup
 ui: setup
 	$(UV) run python -c "from spymaster_assets.cli import dagster_home; dagster_home()"
 	$(UV) run dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+# A Celery worker of the cluster (docs/deploy.md): SPYMASTER_CELERY_BROKER, SPYMASTER_PG_URL and
+# an s3:// SPYMASTER_DATA_DIR in the environment, as for the daemon.
+WORKER_CONCURRENCY ?= 1
+worker: setup
+	$(UV) run spymaster worker --concurrency $(WORKER_CONCURRENCY)
 
 clean-lake:
 	rm -rf $(SPYMASTER_DATA_DIR)/lake

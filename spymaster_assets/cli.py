@@ -20,17 +20,37 @@ DEFAULT_SAMPLE_DAYS = ("2025-11-20", "2025-11-25")  # Thu..Tue: spans a weekend,
 def _data_dir_option(fn):
     return click.option(
         "--data-dir",
-        type=click.Path(file_okay=False, path_type=Path),
         default=None,
-        help=f"Data folder (raw/ and lake/). Default: ${DATA_DIR_ENV}, else ./data.",
+        help=f"Data folder (raw/ and lake/): a local folder or s3://bucket/prefix (endpoint and "
+        f"keys from the AWS variables). Default: ${DATA_DIR_ENV}, else ./data.",
     )(fn)
 
 
-def _use_data_dir(data_dir: Path | None) -> Path:
-    """Resolve the data folder and export it, so the Dagster definitions see the same one."""
-    resolved = (data_dir or default_data_dir()).resolve()
+def _use_data_dir(data_dir: str | None) -> Path:
+    """The data folder (a local one resolved to an absolute path), exported so the Dagster
+    definitions, and every process they start, see the same one."""
+    from spymaster_assets.storage import data_root, is_url
+
+    location = data_dir or default_data_dir()
+    if is_url(location):
+        root = data_root(location)
+        os.environ[DATA_DIR_ENV] = str(root)
+        return root
+    resolved = data_root(Path(location).resolve())
     os.environ[DATA_DIR_ENV] = str(resolved)
     return resolved
+
+
+def _local_data_dir(data_dir: str | None, command: str) -> Path:
+    """The data folder of a command that needs it on this machine's disk."""
+    from spymaster_assets.storage import is_url
+
+    location = data_dir or default_data_dir()
+    if is_url(location):
+        raise click.UsageError(
+            f"{command} keeps its sample days on local disk: give it a folder, not {location}"
+        )
+    return _use_data_dir(location)
 
 
 PG_URL_ENV = "SPYMASTER_PG_URL"
@@ -123,7 +143,7 @@ def sample_data(
     world: str,
     volume: float,
     force: bool,
-    data_dir: Path | None,
+    data_dir: str | None,
 ) -> None:
     """Write sample Databento (trades, mbp-10) and Polygon options files for trading days."""
     from dataclasses import replace
@@ -285,6 +305,30 @@ PROGRESS_RUN_CONFIG = {
 }
 
 
+def _execute(job, instance, run_config=QUIET_RUN_CONFIG, **options):
+    """Run `job` here, in this process; with a Celery broker configured, its steps on the
+    workers (this process only orchestrates)."""
+    from spymaster_assets.cluster import broker_url
+
+    if not broker_url():
+        return job.execute_in_process(
+            instance=instance, raise_on_error=False, run_config=run_config, **options
+        )
+    import dagster as dg
+    from dagster._core.definitions.reconstruct import ReconstructableRepository
+
+    repository = ReconstructableRepository.for_module(
+        "spymaster_assets.definitions", "defs", working_directory=None
+    )
+    return dg.execute_job(
+        repository.get_reconstructable_job(job.name),
+        instance,
+        raise_on_error=False,
+        run_config=run_config,
+        **options,
+    )
+
+
 @main.command()
 @click.option("--date", default=None, help="One trading day, YYYY-MM-DD.")
 @click.option("--start", default=None, help="First trading day of a range.")
@@ -336,13 +380,7 @@ def materialize(date, start, end, all_, select, force, data_dir) -> None:
         for chunk in chunks:
             if len(chunk) > 1:
                 click.echo(f"running {chunk[0]}..{chunk[-1]} ({len(chunk)} trading days)")
-            result = job.execute_in_process(
-                instance=instance,
-                asset_selection=daily,
-                raise_on_error=False,
-                tags=_run_tags(chunk, force),
-                run_config=QUIET_RUN_CONFIG,
-            )
+            result = _execute(job, instance, asset_selection=daily, tags=_run_tags(chunk, force))
             found = fc.from_events(result.all_events)
             failed_checks += found
             checks = _by_day(found)
@@ -382,12 +420,8 @@ def materialize(date, start, end, all_, select, force, data_dir) -> None:
                     failed.append(key)
         if combined:
             started = time.perf_counter()
-            result = job.execute_in_process(
-                instance=instance,
-                asset_selection=combined,
-                raise_on_error=False,
-                tags={"spymaster/launched_by": "cli"},
-                run_config=QUIET_RUN_CONFIG,
+            result = _execute(
+                job, instance, asset_selection=combined, tags={"spymaster/launched_by": "cli"}
             )
             rows = {
                 m.asset_key.to_user_string(): m.metadata.get("dagster/row_count")
@@ -456,10 +490,10 @@ def research(start, end, target, test_block_days, embargo_days, min_train_days,
     click.echo(f"data: {root}   target: {target}   days: {start or 'first'}..{end or 'last'}")
     started = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
-        result = defs.resolve_implicit_global_asset_job_def().execute_in_process(
-            instance=instance,
+        result = _execute(
+            defs.resolve_implicit_global_asset_job_def(),
+            instance,
             asset_selection=keys,
-            raise_on_error=False,
             tags={"spymaster/launched_by": "cli"},
             run_config={**PROGRESS_RUN_CONFIG, "ops": {"research": {"config": config}}},
         )
@@ -572,7 +606,7 @@ def bench(
     from spymaster_assets.bench.run import BenchOptions, run_bench
 
     options = BenchOptions(
-        data_dir=_use_data_dir(data_dir),
+        data_dir=_local_data_dir(data_dir, "bench"),
         day=_parse_day(day),
         scales=_scales(scales),
         profile=profile,
@@ -593,6 +627,36 @@ def bench(
     click.echo("written: " + ", ".join(str(p) for p in paths))
 
 
+@main.command("bench-cluster")
+@click.option("--days", "k", type=click.IntRange(2, 60), default=6, show_default=True,
+              help="Full-size days to backfill (the first days of the backfill benchmark).")  # fmt: skip
+@click.option("--profile", type=click.Choice(["demo", "full"]), default="full", show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option("--write-docs", is_flag=True, help="Update its section of docs/performance.md.")
+@_data_dir_option
+def bench_cluster(k: int, profile: str, seed: int, write_docs: bool, data_dir) -> None:
+    """The backfill on 1 and then 2 Celery workers, all on this machine (PostgreSQL, Redis and
+    an S3 server on loopback): throughput, and throughput per worker (docs/performance.md)."""
+    import json
+
+    from spymaster_assets.bench.cluster import run_cluster_bench
+    from spymaster_assets.bench.report import cluster_section, with_cluster_section
+
+    for name in ("SPYMASTER_CELERY_BROKER", PG_URL_ENV):
+        os.environ.pop(name, None)  # the benchmark starts its own
+    result = run_cluster_bench(_local_data_dir(data_dir, "bench-cluster"), k, profile, seed,
+                               click.echo)  # fmt: skip
+    section = cluster_section(result)
+    folder = REPO_ROOT / "bench" / "results"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = result["created"].replace(":", "").replace("-", "").replace("+0000", "Z")
+    (folder / f"cluster-{stamp}.json").write_text(json.dumps(result, indent=2) + "\n")
+    if write_docs:
+        docs = REPO_ROOT / "docs" / "performance.md"
+        docs.write_text(with_cluster_section(docs.read_text(), section, None))
+    click.echo("\n" + section)
+
+
 @main.command()
 @click.option("--start", required=True, help="First trading day, YYYY-MM-DD.")
 @click.option("--end", required=True, help="Last trading day (inclusive).")
@@ -607,7 +671,7 @@ def bench(
 )
 @_data_dir_option
 def backfill(
-    start: str, end: str, select: str | None, timeout: float, force: bool, data_dir: Path | None
+    start: str, end: str, select: str | None, timeout: float, force: bool, data_dir: str | None
 ) -> None:
     """Submit a Dagster backfill of trading days to the instance; the daemon runs it.
 
@@ -719,12 +783,13 @@ def backfill(
     "mix of every label-grid pair.",
 )
 @_data_dir_option
-def validate(date: str | None, verbose: bool, data_dir: Path | None) -> None:
+def validate(date: str | None, verbose: bool, data_dir: str | None) -> None:
     """Check the gold signals: schema, ids, windows, bands, directions, labels, null rules."""
     import polars as pl
 
     from spymaster_assets.settings import SpymasterConfig
     from spymaster_assets.signals.validation import markdown_table, validate_signals
+    from spymaster_assets.storage import read_parquet
 
     layout = DataLayout(_use_data_dir(data_dir))
     if date:
@@ -733,12 +798,12 @@ def validate(date: str | None, verbose: bool, data_dir: Path | None) -> None:
         path = layout.root / "lake" / "gold" / "research" / "signals_vectorized.parquet"
     if not path.exists():
         raise click.ClickException(f"{path} does not exist: run `spymaster materialize` first")
-    frame = pl.read_parquet(path)
+    frame = read_parquet(path)
     days = frame["date"].unique().sort().to_list() if frame.height else []
     bar_files = [layout.lake_path("silver", "ohlcv_1m", str(d)) for d in days]
     missing_bars = [str(p) for p in bar_files if not p.exists()]
     bar_opens = (
-        pl.concat([pl.read_parquet(p, columns=["ts_ns", "open"]) for p in bar_files if p.exists()])
+        pl.concat([read_parquet(p, ["ts_ns", "open"]) for p in bar_files if p.exists()])
         if bar_files
         else None
     )
@@ -774,10 +839,54 @@ SUMMARY_DAY_COLUMNS = 8  # more days than this: one line per asset with its rows
 
 
 @main.command()
+@click.option("--concurrency", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Steps this worker runs at once (one process each).")  # fmt: skip
+@click.option("--name", default=None, help="Worker name (default: spymaster-<random>@<host>).")
 @_data_dir_option
-def summary(data_dir: Path | None) -> None:
+def worker(concurrency: int, name: str | None, data_dir: str | None) -> None:
+    """Run the steps of every run on this machine, as a Celery worker (docs/deploy.md).
+
+    Needs the cluster's settings: SPYMASTER_CELERY_BROKER (redis://…), SPYMASTER_PG_URL (the
+    instance) and the data folder in a bucket (--data-dir s3://… or SPYMASTER_DATA_DIR), the
+    same as the daemon's. Nothing else is shared: run it from any folder, on any machine."""
+    import uuid
+
+    from spymaster_assets.cluster import BROKER_ENV, QUEUE, broker_url, redacted
+    from spymaster_assets.storage import is_url
+
+    if not broker_url():
+        raise click.UsageError(f"{BROKER_ENV} is not set: the broker the runs send steps to")
+    if not os.environ.get(PG_URL_ENV):
+        raise click.UsageError(
+            f"{PG_URL_ENV} is not set: workers record their steps in the instance's PostgreSQL"
+        )
+    location = data_dir or default_data_dir()
+    if not is_url(location):
+        raise click.UsageError(
+            f"the data folder {location!r} is local: workers share only a bucket "
+            "(--data-dir s3://bucket/prefix, or SPYMASTER_DATA_DIR)"
+        )
+    root = _use_data_dir(location)
+    dagster_home()
+    name = name or f"spymaster-{uuid.uuid4().hex[:6]}"
+    click.echo(
+        f"worker {name}: {concurrency} at once, data {root}, broker {redacted(broker_url())}"
+    )
+    command = ["celery", "-A", "spymaster_assets.celery_app", "worker", "--loglevel", "INFO",
+               "-Q", QUEUE, "-n", f"{name}@%h", "--concurrency", str(concurrency),
+               "--prefetch-multiplier", "1", "--without-gossip", "--without-mingle"]  # fmt: skip
+    sys.stdout.flush()
+    celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
+    os.execv(celery, [celery, *command[1:]])  # the worker is this process: signals reach it
+
+
+@main.command()
+@_data_dir_option
+def summary(data_dir: str | None) -> None:
     """Rows per asset and day in the lake, where the files are, and how to open the UI."""
     import polars as pl
+
+    from spymaster_assets.storage import scan_parquet
 
     root = _use_data_dir(data_dir)
     lake = root / "lake"
@@ -788,7 +897,7 @@ def summary(data_dir: Path | None) -> None:
     table: dict[str, dict[str, int]] = {}
     combined: dict[Path, int] = {}
     for f in files:
-        rows = pl.scan_parquet(f).select(pl.len()).collect().item()
+        rows = scan_parquet(f).select(pl.len()).collect().item()
         try:
             dt.date.fromisoformat(f.stem)
         except ValueError:
@@ -812,8 +921,8 @@ def summary(data_dir: Path | None) -> None:
                        f"{rows[len(rows) // 2]:>10,}  {rows[-1]:>10,}")  # fmt: skip
     for path, rows in combined.items():
         outcomes = ""
-        if "outcome" in pl.scan_parquet(path).collect_schema().names():
-            counts = pl.scan_parquet(path).group_by("outcome").len().sort("outcome").collect()
+        if "outcome" in scan_parquet(path).collect_schema().names():
+            counts = scan_parquet(path).group_by("outcome").len().sort("outcome").collect()
             outcomes = " (" + ", ".join(f"{o} {n:,}" for o, n in counts.iter_rows()) + ")"
         click.echo(f"\ncombined research file: {path}: {rows:,} signals{outcomes}")
     click.echo(f"\nlake files: {lake}/<layer>/<asset>/<YYYY-MM-DD>.parquet")

@@ -1,5 +1,5 @@
 """Root of the code location: every definition of the modules under `defs/`, with the shared
-resources and the in-process executor.
+resources and the in-process executor (Celery workers when SPYMASTER_CELERY_BROKER is set).
 
 Loading stays close to `import dagster` (every Dagster process loads it): the heavy libraries
 load inside the steps, the code versions, column schemas and calendar come from the load cache
@@ -60,17 +60,19 @@ def _with_code_versions(loaded: dg.Definitions) -> dg.Definitions:
 
 def _load() -> dg.Definitions:
     from spymaster_assets import defs as defs_package
+    from spymaster_assets.cluster import step_executor
     from spymaster_assets.defs.resources import make_resources
     from spymaster_assets.paths import default_data_dir
 
     # Every run executes in one process: the daily chain is one step per run anyway, and a
-    # process per step would pay the imports and the kernels again.
+    # process per step would pay the imports and the kernels again. With a Celery broker
+    # configured, the steps go to the workers instead (cluster.py).
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=dg.PreviewWarning)  # a stable loader in 1.13
         return dg.load_definitions_from_package_module(
             defs_package,
             resources=make_resources(default_data_dir()),
-            executor=dg.in_process_executor,
+            executor=step_executor() or dg.in_process_executor,
         )
 
 

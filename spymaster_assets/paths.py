@@ -11,12 +11,15 @@ DATA_DIR_ENV = "SPYMASTER_DATA_DIR"
 DBN_SCHEMAS = ("trades", "mbp-10")
 
 
-def default_data_dir() -> Path:
-    return Path(os.environ.get(DATA_DIR_ENV) or "data")
+def default_data_dir() -> str:
+    """$SPYMASTER_DATA_DIR (a folder or s3://bucket/prefix), else ./data."""
+    return os.environ.get(DATA_DIR_ENV) or "data"
 
 
 @dataclass(frozen=True)
 class DataLayout:
+    """Paths under `root`: a `Path`, or a `UPath` of an object store (storage.data_root)."""
+
     root: Path
 
     @property
@@ -56,18 +59,26 @@ class DataLayout:
         folder = self.lake_dir(layer, name)
         return folder / f"{partition}.parquet" if partition else folder.with_suffix(".parquet")
 
-    def raw_days(self) -> list[dt.date]:
+    def relative(self, path: Path) -> str:
+        """`path` relative to the data folder, as `modified_times` names it."""
+        return str(path)[len(str(self.root)) :].lstrip("/")
+
+    def raw_files(self) -> dict[str, int]:
+        """Every raw file, relative to the data folder, with its modification time (ns)."""
+        from spymaster_assets.storage import modified_times
+
+        return {f"raw/{k}": v for k, v in modified_times(self.root / "raw").items()}
+
+    def raw_days(self, raw_files: dict[str, int] | None = None) -> list[dt.date]:
         """Every date for which at least one raw file is present."""
         days: set[dt.date] = set()
-        for schema in DBN_SCHEMAS:
-            for p in (self.databento_dir / schema).glob("glbx-mdp3-*.dbn*"):
-                try:
-                    days.add(dt.datetime.strptime(p.name[10:18], "%Y%m%d").date())
-                except ValueError:
-                    continue
-        for p in self.polygon_dir.glob("*/*/*.csv.gz"):
+        for name in raw_files if raw_files is not None else self.raw_files():
+            base = name.rsplit("/", 1)[-1]
             try:
-                days.add(dt.date.fromisoformat(p.name[:10]))
+                if base.startswith("glbx-mdp3-") and ".dbn" in base:
+                    days.add(dt.datetime.strptime(base[10:18], "%Y%m%d").date())
+                elif base.endswith(".csv.gz") and name.startswith("raw/polygon/"):
+                    days.add(dt.date.fromisoformat(base[:10]))
             except ValueError:
                 continue
         return sorted(days)

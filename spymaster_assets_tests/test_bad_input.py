@@ -1,9 +1,11 @@
-"""Bad raw input fails the partition with file, date and problem, and leaves no partial parquet."""
+"""Bad raw input fails the partition with file, date and problem, and leaves no partial parquet;
+the same on a local folder and on an S3 bucket (SPEC §11)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import gzip
+import os
 import shutil
 from pathlib import Path
 
@@ -11,25 +13,35 @@ import polars as pl
 import pytest
 
 from spymaster_assets.paths import DataLayout
+from spymaster_assets.storage import SCRATCH_DIR_ENV
 
 from . import dbn_factory as make
 from .bronze_runner import check_results, failure_messages, materializations, run_bronze
-from .conftest import SAMPLE_DAY
+from .conftest import SAMPLE_DAY, upload_tree
 
 
-@pytest.fixture
-def day_copy(sample_root, tmp_path) -> Path:
-    """The sample day's raw files and its good bronze outputs, from a run before the damage."""
-    root = tmp_path / "data"
-    shutil.copytree(sample_root / "raw", root / "raw")
+@pytest.fixture(params=["disk", "object store"])
+def day_copy(request, sample_root, tmp_path) -> Path:
+    """The sample day's raw files and its good bronze outputs, from a run before the damage:
+    in a local folder, or under s3://lake/<prefix> on the loopback S3 server."""
+    if request.param == "disk":
+        root = tmp_path / "data"
+        shutil.copytree(sample_root / "raw", root / "raw")
+    else:
+        root = request.getfixturevalue("s3_root")
+        upload_tree(sample_root / "raw", root / "raw")
     assert run_bronze(root, SAMPLE_DAY).success
     return root
 
 
 def lake_files(root: Path) -> list[Path]:
     lake = root / "lake"
-    files = sorted(p for p in lake.rglob("*") if p.is_file()) if lake.exists() else []
+    files = sorted(p for p in lake.rglob("*") if p.is_file())
     return [p for p in files if "_days" not in p.relative_to(lake).parts]  # not the bookkeeping
+
+
+def copy_file(source: Path, target: Path) -> None:
+    target.write_bytes(source.read_bytes())
 
 
 def assert_fails_cleanly(root: Path, asset: str, bad_file: Path, problem: str):
@@ -47,6 +59,9 @@ def assert_fails_cleanly(root: Path, asset: str, bad_file: Path, problem: str):
     assert {p: p.read_bytes() for p in lake_files(root)} == before
     leftovers = [p for p in lake_files(root) if p.name.startswith(".") or p.suffix == ".tmp"]
     assert not leftovers, leftovers
+    scratch = os.environ.get(SCRATCH_DIR_ENV)  # an object store's local scratch: emptied
+    if scratch:
+        assert not [p for p in Path(scratch).rglob("*") if p.is_file() and p.suffix != ".lock"]
     return result
 
 
@@ -89,7 +104,7 @@ def test_corrupt_mbp10(day_copy):
 
 
 def test_wrong_schema(day_copy):
-    shutil.copyfile(mbp_path(day_copy), trades_path(day_copy))
+    copy_file(mbp_path(day_copy), trades_path(day_copy))
     assert_fails_cleanly(
         day_copy, "bronze/es_trades", trades_path(day_copy), "wrong schema 'mbp-10'"
     )
@@ -106,12 +121,12 @@ def test_wrong_dataset(day_copy):
 
 
 def test_mixed_schema_file(day_copy, external_dir):
-    shutil.copyfile(external_dir / "databento-python/test_data.live.dbn.zst", trades_path(day_copy))
+    copy_file(external_dir / "databento-python/test_data.live.dbn.zst", trades_path(day_copy))
     assert_fails_cleanly(day_copy, "bronze/es_trades", trades_path(day_copy), "mixed-schema")
 
 
 def test_legacy_dbz(day_copy, external_dir):
-    shutil.copyfile(external_dir / "dbn/test_data.trades.dbz", trades_path(day_copy))
+    copy_file(external_dir / "dbn/test_data.trades.dbz", trades_path(day_copy))
     assert_fails_cleanly(day_copy, "bronze/es_trades", trades_path(day_copy), "legacy DBZ")
 
 
@@ -139,7 +154,7 @@ def test_no_dominant_contract_is_an_error(day_copy):
 
 
 def rewrite_csv(path: Path, transform) -> None:
-    frame = pl.read_csv(path, infer_schema=False)
+    frame = pl.read_csv(gzip.decompress(path.read_bytes()), infer_schema=False)
     text = transform(frame)
     path.write_bytes(gzip.compress(text.encode()))
 

@@ -296,3 +296,34 @@ def test_a_cached_day_from_an_older_generator_is_generated_again(tmp_path, monke
     assert not sample_cache.is_current(tmp_path, day, "demo", 8, 0.05)
     ensure_day(tmp_path, day, "demo", 8, 0.05, said.append)
     assert "generating" in said[-2] and "generated in" in said[-1]
+
+
+def test_the_cluster_section_survives_a_rewrite_of_the_page(tmp_path):
+    """`make bench-cluster` writes its section; `make bench` rewrites the page around it."""
+    from spymaster_assets.bench.report import (
+        CLUSTER_END,
+        CLUSTER_START,
+        cluster_section,
+        with_cluster_section,
+    )
+
+    def result(workers, seconds):
+        return {"workers": workers, "work_seconds": seconds, "days_per_hour": 6 * 3600 / seconds,
+                "days_per_hour_per_worker": 6 * 3600 / seconds / workers,
+                "worker_cpu_seconds": 100.0, "worker_peak_rss": GIB, "failed_checks": []}  # fmt: skip
+
+    section = cluster_section({
+        "created": "2026-12-03T10:00:00+00:00", "cpus": 2, "profile": "full",
+        "days": [f"2025-12-0{d}" for d in range(1, 7)], "results": [result(1, 120), result(2, 80)],
+    })  # fmt: skip
+    assert "**1.50x** as fast as one" in section
+    assert "| 2 | 80s | 270 | 135 |" in section
+    page = "# Performance\n\n## Backfill\n\ntext\n\n## Other paths\n\n- x\n"
+    written = with_cluster_section(page, section, None)
+    assert written.index("## Backfill") < written.index(CLUSTER_START)
+    assert written.index(CLUSTER_END) < written.index("## Other paths")
+    rewritten = with_cluster_section(page.replace("text", "new text"), None, written)
+    assert "new text" in rewritten and rewritten.count(CLUSTER_START) == 1
+    assert section in rewritten
+    again = with_cluster_section(rewritten, section.replace("1.50x", "1.60x"), None)
+    assert "1.60x" in again and "1.50x" not in again and again.count(CLUSTER_END) == 1

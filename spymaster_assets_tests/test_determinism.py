@@ -166,7 +166,7 @@ def test_only_temporary_files_of_dead_writers_are_removed(tmp_path):
     import subprocess
     import sys
 
-    from spymaster_assets.market.atomic import remove_orphans, scratch_sibling, temporary_sibling
+    from spymaster_assets.storage import remove_orphans, scratch_sibling, temporary_sibling
 
     final = tmp_path / "2025-11-20.parquet"
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],

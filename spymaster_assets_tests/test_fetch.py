@@ -164,6 +164,27 @@ def test_a_damaged_file_is_fetched_again_and_a_missing_one_is_named(env):
     assert "databento trades 2025-12-02: HTTP 422, no such data" in no_data.stdout + no_data.stderr
 
 
+def test_a_bucket_as_the_data_folder(env, s3_root, tmp_path):
+    """--data-dir s3://…: the same files as objects, a cut body retried without leaving an
+    object or a scratch file behind, present objects verified and skipped, a damaged one
+    fetched again."""
+    vendor, fake, _, home = env
+    fake.faults[("trades", "2025-11-26")] = ["cut"]
+    done = fetch(s3_root, home, "--max-cost", "100")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "fetched 9 files" in done.stdout and "attempt 2 of 5" in done.stdout
+    assert files(DataLayout(s3_root)) == files(vendor)  # nothing else, nothing hidden
+    assert not [p for p in (tmp_path / "scratch").rglob("*") if p.is_file()]
+    damaged = DataLayout(s3_root).options_path(DAYS[1])
+    damaged.write_bytes(b"not gzip")
+    again = fetch(s3_root, home, "--max-cost", "100")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"{damaged} is damaged, fetched again" in again.stdout
+    assert "fetched 1 files" in again.stdout and "skipped 8 present" in again.stdout
+    assert files(DataLayout(s3_root)) == files(vendor)
+    assert_no_secret(done)
+
+
 def test_fetched_days_materialize_to_gold(env):
     _, _, data, home = env
     done = fetch(data, home, "--max-cost", "100")

@@ -7,10 +7,10 @@ import dagster as dg
 import pytest
 import sqlalchemy
 
+from spymaster_assets.local_services import postgres
 from spymaster_assets.paths import DataLayout
 
 from .conftest import SAMPLE_DAY
-from .pg_service import postgres
 from .test_cli import spymaster
 
 

@@ -513,6 +513,70 @@ def write_report(report: dict, results_dir: Path, docs_path: Path | None) -> lis
     paths[1].write_text(text)
     if docs_path is not None:
         docs_path.parent.mkdir(parents=True, exist_ok=True)
-        docs_path.write_text(text)
+        previous = docs_path.read_text() if docs_path.exists() else None
+        docs_path.write_text(with_cluster_section(text, None, previous))
         paths.append(docs_path)
     return paths
+
+
+# The cluster benchmark (`make bench-cluster`) writes its own section between these markers;
+# `make bench` rewrites the rest of the page and keeps it.
+CLUSTER_START = "<!-- cluster benchmark: written by `make bench-cluster` -->"
+CLUSTER_END = "<!-- end of the cluster benchmark -->"
+
+
+def cluster_section(result: dict) -> str:
+    one, two = result["results"][0], result["results"][1]
+    k = len(result["days"])
+    lines = [
+        CLUSTER_START,
+        "## The backfill on Celery workers",
+        "",
+        f"Measured by `make bench-cluster` (`spymaster bench-cluster`) on {result['created']}, "
+        f"{result['cpus']} CPUs: {k} consecutive {result['profile']} sample days "
+        f"({result['days'][0]} to {result['days'][-1]}) backfilled on the cluster of "
+        "`docs/deploy.md`, all on this machine: PostgreSQL 15, redis-server and moto's S3 "
+        "server on loopback, `dagster dev`, and 1 then 2 `spymaster worker` processes (one "
+        "step at a time each). One day per run, as many runs at once as workers. The work is "
+        "the span from the first run's start to the last run's end.",
+        "",
+        "| workers | work | days/hour | days/hour per worker | workers' CPU | worker peak RSS "
+        "| failed checks |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in result["results"]:
+        lines.append(
+            f"| {r['workers']} | {r['work_seconds']:.0f}s | {r['days_per_hour']:.0f} | "
+            f"{r['days_per_hour_per_worker']:.0f} | {r['worker_cpu_seconds']:.0f} CPU s | "
+            f"{_gib(r['worker_peak_rss'])} GiB | {len(r['failed_checks'])} |"
+        )
+    speedup = one["work_seconds"] / two["work_seconds"]
+    lines += [
+        "",
+        f"Two workers do the {k} days **{speedup:.2f}x** as fast as one. On {result['cpus']} "
+        "cores the second worker shares them with the first, the runs' orchestrators, the "
+        "daemon and the S3 server (a Python process that every byte of the lake passes "
+        "through): this is what a second worker adds on this machine, not what a second "
+        "machine with its own cores and a real object store would. Per worker the rate is the "
+        "figure to scale by: days per hour per worker times the workers, while the database, "
+        "the broker and the bucket keep up.",
+        CLUSTER_END,
+    ]
+    return "\n".join(lines)
+
+
+def with_cluster_section(page: str, section: str | None, previous: str | None) -> str:
+    """`page` with the cluster section: the new one, else the one `previous` held."""
+    if section is None and previous and CLUSTER_START in previous and CLUSTER_END in previous:
+        start = previous.index(CLUSTER_START)
+        section = previous[start : previous.index(CLUSTER_END) + len(CLUSTER_END)]
+    if CLUSTER_START in page and CLUSTER_END in page:
+        start, end = page.index(CLUSTER_START), page.index(CLUSTER_END) + len(CLUSTER_END)
+        page = page[:start].rstrip("\n") + "\n" + page[end:].lstrip("\n")
+    if section is None:
+        return page
+    anchor = "\n## Other paths"
+    at = page.find(anchor)
+    if at < 0:
+        return page.rstrip("\n") + "\n\n" + section + "\n"
+    return page[:at] + "\n" + section + "\n" + page[at:]

@@ -33,13 +33,16 @@ class StagedParquet(NamedTuple):
 
 
 class LakeResource(dg.ConfigurableResource):
-    """The data folder: raw vendor files in, lake parquet files out."""
+    """The data folder, a local folder or s3://bucket/prefix: raw vendor files in, lake
+    parquet files out."""
 
     data_dir: str
 
     @property
     def layout(self) -> DataLayout:
-        return DataLayout(Path(self.data_dir))
+        from spymaster_assets.storage import data_root
+
+        return DataLayout(data_root(self.data_dir))
 
     def asset_path(
         self, asset_key: dg.AssetKey, partition: str | None, relative: str | None = None
@@ -51,16 +54,15 @@ class LakeResource(dg.ConfigurableResource):
         return self.layout.lake_path(layer, rest[-1], partition)
 
     def staging_path(self, asset_key: dg.AssetKey, partition: str | None) -> Path:
-        from spymaster_assets.market.atomic import temporary_sibling
+        """A local file to stream a large table into, published by the IO manager after."""
+        from spymaster_assets.storage import staging_path
 
-        final = self.asset_path(asset_key, partition)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        return temporary_sibling(final)
+        return staging_path(self.asset_path(asset_key, partition))
 
 
 def write_parquet(frame: pl.DataFrame, path: Path) -> None:
     """Write a table whole or not at all (temporary sibling, then rename)."""
-    from spymaster_assets.market.atomic import atomic_path
+    from spymaster_assets.storage import atomic_path
 
     with atomic_path(path) as tmp:
         frame.write_parquet(tmp, **PARQUET_WRITE)
@@ -76,15 +78,16 @@ class LakeIOManager(dg.ConfigurableIOManager):
     def handle_output(self, context: dg.OutputContext, obj: object) -> None:
         import polars as pl
 
+        from spymaster_assets.storage import publish, size
+
         if obj is None:
             return
         partition = context.partition_key if context.has_partition_key else None
         relative = (context.definition_metadata or {}).get(LAKE_PATH)
         final = self.lake.asset_path(context.asset_key, partition, relative)
         if isinstance(obj, StagedParquet):
-            final.parent.mkdir(parents=True, exist_ok=True)
             if obj.path != final:
-                os.replace(obj.path, final)
+                publish(obj.path, final)
             rows = obj.rows
         elif isinstance(obj, pl.DataFrame):
             write_parquet(obj, final)
@@ -95,12 +98,12 @@ class LakeIOManager(dg.ConfigurableIOManager):
             {
                 "path": dg.MetadataValue.path(str(final)),
                 "dagster/row_count": rows,
-                "bytes": final.stat().st_size,
+                "bytes": size(final),
             }
         )
 
     def load_input(self, context: dg.InputContext) -> pl.LazyFrame:
-        import polars as pl
+        from spymaster_assets.storage import scan_parquet
 
         upstream = context.upstream_output
         key = upstream.asset_key if upstream is not None else context.asset_key
@@ -111,7 +114,7 @@ class LakeIOManager(dg.ConfigurableIOManager):
                 f"{key.to_user_string()} has no data for {partition or 'its only partition'} "
                 f"(expected {path}); materialize it first"
             )
-        return pl.scan_parquet(path)
+        return scan_parquet(path)
 
 
 def make_resources(data_dir: str | os.PathLike, settings: SpymasterConfig | None = None) -> dict:

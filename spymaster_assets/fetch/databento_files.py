@@ -18,6 +18,7 @@ from spymaster_assets.market.databento_client import db
 from spymaster_assets.market.dbn_format import DATASET
 from spymaster_assets.market.errors import RawDataError
 from spymaster_assets.market.trading_calendar import NS_PER_DAY, utc_day_start_ns
+from spymaster_assets.storage import publish
 
 KEY_ENV = "DATABENTO_API_KEY"
 GATEWAY_ENV = "SPYMASTER_DATABENTO_GATEWAY"
@@ -104,7 +105,7 @@ def download(
                 watcher.join()
             verify_dbn(tmp, schema, day)
             size = tmp.stat().st_size
-            os.replace(tmp, final)
+            publish(tmp, final)
             return size
 
     def retryable(exc: BaseException) -> str | None:

@@ -1,4 +1,4 @@
-"""Temporary download names and their verification before the rename."""
+"""Temporary download names and their verification before the file is published."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import mmap
 import os
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,16 +16,20 @@ from spymaster_assets.market.dbn_reader import open_dbn
 from spymaster_assets.market.errors import RawDataError
 from spymaster_assets.market.polygon_options import POLYGON_COLUMNS, gunzip
 from spymaster_assets.market.zstd_frames import TruncatedFrameError, check_frames
+from spymaster_assets.storage import is_remote, scratch_dir
 
 PARTIAL_PREFIX = ".fetch-"  # hidden, and no vendor pattern matches it
 
 
 @contextlib.contextmanager
 def partial_file(final: Path) -> Iterator[Path]:
-    """A fresh temporary path beside `final` (the client refuses an existing file), removed
-    unless the caller has renamed it into place."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f"{PARTIAL_PREFIX}{os.getpid()}-{final.name}")
+    """A fresh temporary path beside `final` (a local scratch file for an object store; the
+    client refuses an existing file), removed unless the caller has published it."""
+    if is_remote(final):
+        tmp = scratch_dir() / f"{PARTIAL_PREFIX}{os.getpid()}-{final.name}"
+    else:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_name(f"{PARTIAL_PREFIX}{os.getpid()}-{final.name}")
     tmp.unlink(missing_ok=True)
     try:
         yield tmp
@@ -54,7 +59,7 @@ def verify_csv_gz(path: Path, day: dt.date) -> None:
     """A whole gzip file whose header holds the flat file's columns."""
     try:
         text = gunzip(path.read_bytes())
-    except (OSError, EOFError, ValueError) as exc:
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
         raise RawDataError(path, day, f"damaged gzip file: {exc}") from exc
     header = text[: text.find(b"\n")].decode(errors="replace").strip().split(",")
     missing = [c for c in POLYGON_COLUMNS if c not in header]

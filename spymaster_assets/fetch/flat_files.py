@@ -12,6 +12,7 @@ from pathlib import Path
 from spymaster_assets.fetch.files import partial_file, verify_csv_gz
 from spymaster_assets.fetch.retry import CredentialsRefusedError, FetchError, with_retries
 from spymaster_assets.market.errors import RawDataError
+from spymaster_assets.storage import publish
 
 ENDPOINT_ENV = "SPYMASTER_FLATFILES_ENDPOINT"
 BUCKET_ENV = "SPYMASTER_FLATFILES_BUCKET"
@@ -87,7 +88,7 @@ def download(
                 s3.download_fileobj(bucket(), key, fh, Callback=progress)
             verify_csv_gz(tmp, day)
             size = tmp.stat().st_size
-            os.replace(tmp, final)
+            publish(tmp, final)
             return size
 
     try:

@@ -13,6 +13,7 @@ from spymaster_assets.fetch import databento_files, flat_files
 from spymaster_assets.fetch.files import is_valid, verify_csv_gz, verify_dbn
 from spymaster_assets.fetch.retry import CredentialsRefusedError, FetchError
 from spymaster_assets.paths import DBN_SCHEMAS, DataLayout
+from spymaster_assets.storage import local_copy
 
 
 @dataclass(frozen=True)
@@ -49,8 +50,9 @@ def plan(layout: DataLayout, days: list[dt.date], source: str, say) -> tuple[lis
         if not w.path.exists():
             todo.append(w)
             continue
-        valid = (is_valid(verify_dbn, w.path, w.schema, w.day) if w.schema
-                 else is_valid(verify_csv_gz, w.path, w.day))  # fmt: skip
+        with local_copy(w.path) as local:
+            valid = (is_valid(verify_dbn, local, w.schema, w.day) if w.schema
+                     else is_valid(verify_csv_gz, local, w.day))  # fmt: skip
         if valid:
             present.append(w)
         else:

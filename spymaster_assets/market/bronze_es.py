@@ -20,7 +20,6 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from spymaster_assets.market.atomic import scratch_sibling
 from spymaster_assets.market.book_columns import BookColumns, allocate, book_columns
 from spymaster_assets.market.dbn_format import F_LAST, F_MAYBE_BAD_BOOK, PRICE_SCALE, UNDEF_PRICE
 from spymaster_assets.market.dbn_reader import instrument_symbols, open_dbn
@@ -30,6 +29,7 @@ from spymaster_assets.market.front_month import FrontMonth, NoFrontMonthError, c
 from spymaster_assets.market.trading_calendar import SessionWindows
 from spymaster_assets.schemas.bronze import ES_MBP10
 from spymaster_assets.schemas.columns import empty_frame
+from spymaster_assets.storage import scratch_sibling
 from spymaster_assets.vocabulary import N_LEVELS, level_field
 
 # The book is the one large table: fast lz4 pages, dictionaries only for the two code columns,

@@ -16,8 +16,8 @@ import databento_dbn
 import numpy as np
 import zstandard
 
-from spymaster_assets.market.atomic import atomic_path
 from spymaster_assets.market.dbn_format import DATASET, PARENT_SYMBOL, SCHEMA_DTYPES
+from spymaster_assets.storage import atomic_path
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from spymaster_assets.sample.contracts import (
 )
 from spymaster_assets.sample.options_tape import option_trades, write_polygon_csv_gz
 from spymaster_assets.sample.price_path import NOT_A_TOUCH, latent_path
+from spymaster_assets.storage import data_root
 from spymaster_assets.vocabulary import N_LEVELS, level_field
 
 ES_TICK = 0.25
@@ -440,7 +441,7 @@ def generate_day(
             option_trades=max(100, round(prof.option_trades * volume)),
         )
     windows = session_windows(day)
-    layout = DataLayout(Path(data_dir))
+    layout = DataLayout(data_root(data_dir))
     rng = np.random.default_rng([seed, day.toordinal()])
     day_start = windows.utc_day_start_ns
     say = progress or (lambda _msg: None)

@@ -15,7 +15,6 @@ import numpy as np
 import polars as pl
 from numba import njit
 
-from spymaster_assets.market.atomic import atomic_path
 from spymaster_assets.market.black_scholes import bs_price_array
 from spymaster_assets.market.polygon_options import POLYGON_COLUMNS
 from spymaster_assets.market.trading_calendar import (
@@ -24,6 +23,7 @@ from spymaster_assets.market.trading_calendar import (
     trading_days,
 )
 from spymaster_assets.physics.option_flow import YEAR_S
+from spymaster_assets.storage import atomic_path
 
 LOOKALIKE_ROOTS = ("SPYG", "SPYV", "SPYD")
 LEAN_SPAN_S = 3600  # how long customers keep leaning one way on a contract

@@ -9,7 +9,7 @@ import dagster as dg
 
 from spymaster_assets.defs.automation import jobs
 from spymaster_assets.defs.resources import LakeResource
-from spymaster_assets.paths import DataLayout
+from spymaster_assets.paths import DBN_SCHEMAS, DataLayout
 
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,
@@ -22,17 +22,27 @@ IN_FLIGHT = [
 def days_to_process(layout: DataLayout) -> list[tuple[str, int]]:
     """(trading day, newest raw mtime) for complete days whose gold is missing or older."""
     from spymaster_assets.market.trading_calendar import is_trading_day
+    from spymaster_assets.storage import modified_times
 
+    # two listings (raw files, gold days) rather than a request per file: on an object store
+    # a file check is an HTTP request, and a bucket holds years of days
+    raw_files = layout.raw_files()
+    gold_dir = layout.lake_dir("gold", "signals")
+    gold_files = modified_times(gold_dir)
     out = []
-    for day in layout.raw_days():
+    for day in layout.raw_days(raw_files):
         if not is_trading_day(day):
             continue
-        raw = layout.raw_paths(day)
-        if not all(p.exists() for p in raw):
+        raw = [
+            raw_files.get(layout.relative(layout.dbn_path(s, day)))
+            or raw_files.get(layout.relative(layout.dbn_path(s, day, compressed=False)))
+            for s in DBN_SCHEMAS
+        ] + [raw_files.get(layout.relative(layout.options_path(day)))]
+        if None in raw:
             continue  # wait until the day's three files are all there
-        newest = max(p.stat().st_mtime_ns for p in raw)
-        gold = layout.lake_path("gold", "signals", day.isoformat())
-        if gold.exists() and gold.stat().st_mtime_ns >= newest:
+        newest = max(raw)
+        gold = gold_files.get(f"{day.isoformat()}.parquet")
+        if gold is not None and gold >= newest:
             continue
         out.append((day.isoformat(), newest))
     return out

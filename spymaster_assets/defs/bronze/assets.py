@@ -32,9 +32,11 @@ def bronze_window(day: Day) -> BronzeWindow:
 
 
 def _source_metadata(path, extra: dict) -> dict:
+    from spymaster_assets.storage import size
+
     return {
         "source_file": dg.MetadataValue.path(str(path)),
-        "source_bytes": path.stat().st_size,
+        "source_bytes": size(path),
         **extra,
     }
 
@@ -55,12 +57,14 @@ def _source_metadata(path, extra: dict) -> dict:
 def es_trades(day: Day) -> DayOutput:
     from spymaster_assets.market.bronze_es import bronze_trades
     from spymaster_assets.schemas import bronze as schemas
+    from spymaster_assets.storage import local_copy
 
     settings = day.settings
     path = day.lake.layout.existing_dbn_path("trades", day.day)
-    result = bronze_trades(
-        path, day.day, day.windows, bronze_window(day), settings.front_month_error_share
-    )
+    with local_copy(path) as local:
+        result = bronze_trades(
+            local, day.day, day.windows, bronze_window(day), settings.front_month_error_share
+        )
     front = result.front_month
     results = [
         ch.validate_schema(checks.ES_TRADES, schemas.ES_TRADES, result.frame),
@@ -158,19 +162,22 @@ def es_mbp10(day: Day, es_trades: pl.LazyFrame) -> DayOutput:
             watcher.observe(columns.ts_event, columns.level_px, columns.level_null,
                             columns.level_sz, columns.side_depth)  # fmt: skip
 
+    from spymaster_assets.storage import local_copy
+
     try:
-        result = bronze_mbp10(
-            path,
-            day.day,
-            instrument_id,
-            bronze_window(day),
-            staging,
-            settings.mbp_chunk_records,
-            lambda frame: schema_errors(schemas.ES_MBP10, frame),
-            progress,
-            observe if day.watchers else None,
-            background_encode=threads_per_run() > 1,
-        )
+        with local_copy(path) as local:
+            result = bronze_mbp10(
+                local,
+                day.day,
+                instrument_id,
+                bronze_window(day),
+                staging,
+                settings.mbp_chunk_records,
+                lambda frame: schema_errors(schemas.ES_MBP10, frame),
+                progress,
+                observe if day.watchers else None,
+                background_encode=threads_per_run() > 1,
+            )
     except BaseException:
         staging.unlink(missing_ok=True)
         raise
@@ -239,9 +246,11 @@ def es_mbp10(day: Day, es_trades: pl.LazyFrame) -> DayOutput:
 def spy_option_trades(day: Day) -> DayOutput:
     from spymaster_assets.market.polygon_options import bronze_option_trades
     from spymaster_assets.schemas import bronze as schemas
+    from spymaster_assets.storage import local_copy
 
     path = day.lake.layout.options_path(day.day)
-    result = bronze_option_trades(path, day.day, day.settings.csv_bad_row_tolerance)
+    with local_copy(path) as local:
+        result = bronze_option_trades(local, day.day, day.settings.csv_bad_row_tolerance)
     frame = result.frame
     results = [
         ch.validate_schema(checks.SPY_OPTION_TRADES, schemas.SPY_OPTION_TRADES, frame),

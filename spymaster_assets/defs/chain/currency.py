@@ -21,6 +21,7 @@ from dagster._core.definitions.data_version import DataVersion, compute_logical_
 from spymaster_assets.defs.chain.manifest import Built, DayManifest, manifest_path
 from spymaster_assets.defs.daily import DailyAsset
 from spymaster_assets.paths import DataLayout
+from spymaster_assets.storage import file_identity
 
 CONFIGURATION_KEY = dg.AssetKey(["spymaster", "configuration"])
 
@@ -41,7 +42,7 @@ def raw_file_versions(
     asset: DailyAsset, layout: DataLayout, day: dt.date
 ) -> dict[dg.AssetKey, DataVersion]:
     """The raw files the asset reads for `day` (silver/levels: the earlier days' trades too),
-    each as a version made of its size and modification time."""
+    each as a version made of its size and modification time (ETag on an object store)."""
     paths: list[Path] = [layout.raw_path(source, day) for source in asset.raw]
     if asset.earlier_days:  # silver/levels: the earlier days' trades (SMA_200)
         paths += [
@@ -50,9 +51,9 @@ def raw_file_versions(
         ]
     versions = {}
     for path in paths:
-        stat = path.stat() if path.exists() else None
-        identity = f"{stat.st_size}:{stat.st_mtime_ns}" if stat else "missing"
-        versions[dg.AssetKey(["raw", path.name])] = DataVersion(identity)
+        identity = file_identity(path)
+        text = ":".join(str(part) for part in identity) if identity else "missing"
+        versions[dg.AssetKey(["raw", path.name])] = DataVersion(text)
     return versions
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import dagster as dg
 from dagster._serdes import deserialize_value, serialize_value
 
-from spymaster_assets.market.atomic import atomic_path, file_identity
 from spymaster_assets.paths import DataLayout
+from spymaster_assets.storage import atomic_path, data_root, file_identity
 
 
 def manifest_path(layout: DataLayout, day: dt.date) -> Path:
@@ -33,7 +33,7 @@ class Built:
     data_version: str
     materialization: dg.AssetMaterialization
     checks: list[dg.AssetCheckEvaluation]
-    files: dict[str, list[int]]  # path -> [bytes, mtime_ns], as written
+    files: dict[str, list]  # path or URL -> storage.file_identity, as written
     run_id: str
 
 
@@ -57,7 +57,7 @@ class DayManifest:
             return None
         files = entry.get("files", {})
         for name, identity in files.items():
-            if file_identity(Path(name)) != identity:
+            if file_identity(data_root(name)) != identity:
                 return None
         try:
             materialization = deserialize_value(entry["materialization"], dg.AssetMaterialization)

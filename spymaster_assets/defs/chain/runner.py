@@ -43,8 +43,15 @@ from spymaster_assets.defs.kernels import NumbaKernels
 from spymaster_assets.defs.resources import LakeResource, write_parquet
 from spymaster_assets.defs.silver.assets import SMA_HISTORY_DAYS
 from spymaster_assets.defs.silver.checks import OHLCV_1M
-from spymaster_assets.market.atomic import file_identity
 from spymaster_assets.settings import SpymasterConfig
+from spymaster_assets.storage import (
+    file_identity,
+    local_copy,
+    modified_ns,
+    publish,
+    read_parquet,
+    size,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -137,7 +144,7 @@ class ChainRun:
     # -- inputs ---------------------------------------------------------------------------
 
     def _input(self, key: dg.AssetKey, state: DayState) -> pl.LazyFrame:
-        import polars as pl
+        from spymaster_assets.storage import scan_parquet
 
         if key in state.frames:
             return state.frames[key].lazy()
@@ -147,7 +154,7 @@ class ChainRun:
                 f"{key.to_user_string()} has no data for {state.day} (expected {path}): "
                 "materialize it first, or select it too"
             )
-        return pl.scan_parquet(path)
+        return scan_parquet(path)
 
     def _input_data_version(self, key: dg.AssetKey, state: DayState) -> str | None:
         if key in state.data_versions:
@@ -168,7 +175,6 @@ class ChainRun:
         (when its file is newer than the raw trades file), else rebuilt from the raw trades
         file. A day without a raw trades file has no bars (the data set starts later). Bars read
         or rebuilt are kept for the run's next days while the raw trades file is unchanged."""
-        import polars as pl
 
         from spymaster_assets.defs.bronze.assets import bronze_window
         from spymaster_assets.market.bronze_es import bronze_trades
@@ -195,21 +201,22 @@ class ChainRun:
                 history.bars[prior] = cached[1]
                 history.sources[str(prior)] = cached[2]
             elif lake_file.exists() and (
-                not raw.exists() or lake_file.stat().st_mtime_ns >= raw.stat().st_mtime_ns
+                not raw.exists() or modified_ns(lake_file) >= modified_ns(raw)
             ):
-                history.bars[prior] = pl.read_parquet(lake_file)
+                history.bars[prior] = read_parquet(lake_file)
                 history.sources[str(prior)] = "lake"
                 self.history_bars[prior] = (raw_identity, history.bars[prior], "lake")
             elif raw.exists():
                 prior_day = Day(prior, self.settings, self.kernels, self.lake, self.context.log)
                 try:
-                    trades = bronze_trades(
-                        raw,
-                        prior,
-                        prior_day.windows,
-                        bronze_window(prior_day),
-                        self.settings.front_month_error_share,
-                    ).frame
+                    with local_copy(raw) as local:
+                        trades = bronze_trades(
+                            local,
+                            prior,
+                            prior_day.windows,
+                            bronze_window(prior_day),
+                            self.settings.front_month_error_share,
+                        ).frame
                     # the blocking check bronze/es_trades would have run on the same table
                     errors = schema_errors(ES_TRADES_SCHEMA, trades)
                     if errors:
@@ -232,12 +239,9 @@ class ChainRun:
     # -- one asset, one day -----------------------------------------------------------------
 
     def _store(self, asset: DailyAsset, out: DayOutput, state: DayState) -> tuple[Path, int]:
-        import os
-
         final = self.lake.asset_path(asset.key, state.day.isoformat())
         if out.staged is not None:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(out.staged.path, final)
+            publish(out.staged.path, final)
             return final, out.staged.rows
         if out.frame is not None:
             write_parquet(out.frame, final)
@@ -281,7 +285,7 @@ class ChainRun:
             stored = {
                 "path": dg.MetadataValue.path(str(path)),
                 "dagster/row_count": rows,
-                "bytes": path.stat().st_size,
+                "bytes": size(path),
             }
             files[str(path)] = file_identity(path)
         materialization = dg.AssetMaterialization(
@@ -381,7 +385,7 @@ class ChainRun:
                 self.context.log.error(f"{day} {asset.name}: {state.failed[asset.key]}")
 
     def run_day(self, day: dt.date) -> Iterator:
-        from spymaster_assets.market.atomic import lock_file
+        from spymaster_assets.storage import lock_file
 
         context = Day(day, self.settings, self.kernels, self.lake, self.context.log)
         context.bar_history = self.bar_history

@@ -151,9 +151,9 @@ def signals_vectorized(settings: SpymasterConfig, lake: LakeResource):
     import polars as pl
 
     from spymaster_assets.defs.resources import PARQUET_WRITE
-    from spymaster_assets.market.atomic import atomic_path, exclusive_lock, file_identity
     from spymaster_assets.schemas.gold import signals_schema_of
     from spymaster_assets.signals.gold import SIGNAL_COLUMNS
+    from spymaster_assets.storage import atomic_path, exclusive_lock, file_identity, read_parquet
 
     final = lake.asset_path(checks.SIGNALS_VECTORIZED, None, RESEARCH_FILE)
     # Runs of different days finish at any time and each rebuilds this file: reading the days
@@ -166,10 +166,12 @@ def signals_vectorized(settings: SpymasterConfig, lake: LakeResource):
     with exclusive_lock(final):
         # A run of other days may write while this one reads: read again until the days stand
         # still, so a day written during the rebuild is in the file (not only in the next one).
+        # On an object store the lock only covers this machine; the re-read after writing is
+        # what keeps workers of other machines from leaving a file that lacks their day.
         for _ in range(5):
             read = day_files()
             files = list(read)
-            frames = [pl.read_parquet(f) for f in files]
+            frames = [read_parquet(f) for f in files]
             # days written under another label grid show up as nulls in the schema check
             frame = (
                 pl.concat(frames, how="diagonal_relaxed")

@@ -40,7 +40,7 @@ def day_charts(
     day: Day, bars: pl.LazyFrame, levels: pl.LazyFrame, signals: pl.LazyFrame
 ) -> DayOutput:
     from spymaster_assets.charts.day import day_chart, outcome_breakdown
-    from spymaster_assets.market.atomic import atomic_path
+    from spymaster_assets.storage import atomic_path
 
     key = day.partition_key
     signals = signals.collect()

@@ -92,14 +92,14 @@ def _barrier_inputs(day: Day, touches: pl.LazyFrame | pl.DataFrame, es_trades: p
 def _table_of_this_run_or_lake(day: Day, key):
     """A table of the day as this run built it, else from the lake (when this run is not
     building it); None when neither is there yet."""
-    import polars as pl
+    from spymaster_assets.storage import scan_parquet
 
     if key in day.frames:
         return day.frames[key]
     path = day.lake.asset_path(key, day.partition_key)
     if key in day.selected or not path.exists():
         return None
-    return pl.scan_parquet(path)
+    return scan_parquet(path)
 
 
 def capture_barrier_books(day: Day):

@@ -77,12 +77,14 @@ def _day(text: str | None) -> dt.date | None:
 def load_signals(lake: LakeResource, config: ResearchConfig):
     import polars as pl
 
+    from spymaster_assets.storage import read_parquet
+
     path = lake.asset_path(SIGNALS_VECTORIZED, None, RESEARCH_FILE)
     if not path.exists():
         raise dg.Failure(
             f"research needs gold/signals_vectorized ({path}): materialize trading days first"
         )
-    frame = pl.read_parquet(path)
+    frame = read_parquet(path)
     start, end = _day(config.start), _day(config.end)
     if start:
         frame = frame.filter(pl.col("date") >= start)

@@ -17,7 +17,7 @@ import dagster as dg
 from spymaster_assets.defs.gold.charts import embed_png
 from spymaster_assets.defs.research import checks
 from spymaster_assets.defs.resources import write_parquet
-from spymaster_assets.market.atomic import atomic_path
+from spymaster_assets.storage import atomic_path, read_parquet
 
 if TYPE_CHECKING:
     import polars as pl
@@ -55,7 +55,6 @@ def write_outputs(result: ResearchResult, folder: Path) -> list[dg.MaterializeRe
         reliability_png,
     )
 
-    folder.mkdir(parents=True, exist_ok=True)
     tables = {
         checks.FOLDS: ("folds.parquet", result.fold_table),
         checks.TRAINING_TABLE: ("training_table.parquet", result.training_table),
@@ -117,7 +116,7 @@ def stored_folds(folder: Path) -> tuple[list[Fold], pl.DataFrame]:
 
     from spymaster_assets.research.folds import EMBARGO, TEST, TRAIN, Fold
 
-    table = pl.read_parquet(folder / "folds.parquet")
+    table = read_parquet(folder / "folds.parquet")
     folds = []
     for number in sorted(table["fold"].unique().to_list()):
         mine = table.filter(pl.col("fold") == number)
@@ -173,7 +172,6 @@ def schema_results(result: ResearchResult) -> list[dg.AssetCheckResult]:
 
 
 def check_results(result: ResearchResult, folder: Path) -> list[dg.AssetCheckResult]:
-    import polars as pl
 
     from spymaster_assets.research.folds import leaks, session_ordinal
     from spymaster_assets.research.report import placebo_failures
@@ -181,8 +179,8 @@ def check_results(result: ResearchResult, folder: Path) -> list[dg.AssetCheckRes
     folds, fold_table = stored_folds(folder)
     params = result.params.folds
     fold_leaks = leaks(folds, params, session_ordinal())
-    predictions = pl.read_parquet(folder / "predictions.parquet")
-    training = pl.read_parquet(folder / "training_table.parquet", columns=["event_id", "date"])
+    predictions = read_parquet(folder / "predictions.parquet")
+    training = read_parquet(folder / "training_table.parquet", ["event_id", "date"])
     predicted = prediction_problems(predictions, fold_table, training, result.params.models)
     stored = json.loads((folder / "metrics.json").read_text())
     placebo = placebo_failures(stored)
