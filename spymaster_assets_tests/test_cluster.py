@@ -199,6 +199,23 @@ def test_a_backfill_on_two_workers_writes_the_bytes_of_a_local_run(cluster):
     for folder in cluster.folders.values():  # the workers' own folders: nothing of the lake
         assert not list(folder.rglob("*.parquet"))
 
+    # the research step on the three days, on a worker, its files in the bucket (three days
+    # are too few for its model gates to pass: a gate that fails still writes the files)
+    research = subprocess.run(
+        [sys.executable, "-m", "spymaster_assets.cli", "research", "--min-train-days", "2",
+         "--test-block-days", "1", "--embargo-days", "0"],
+        capture_output=True, text=True, env=cluster.env, cwd=REPO, timeout=600,
+    )  # fmt: skip
+    gates = "blocking asset check failed" in research.stderr
+    assert research.returncode == 0 or gates, research.stdout[-3000:] + research.stderr[-3000:]
+    report = cluster.bucket / "lake" / "research" / "report.md"
+    assert f"report: {report}" in research.stdout
+    assert "walk-forward" in report.read_text().lower()
+    assert (cluster.bucket / "lake" / "research" / "predictions.parquet").exists()
+    with instance_at(cluster.home) as instance:
+        (run,) = _cli_runs(instance)
+        assert _workers_of(instance, [run.run_id])[0] in ("w1", "w2")
+
 
 def test_a_worker_killed_mid_step_is_replaced_by_the_other(cluster):
     """Kill the worker that runs a day's step (its whole process group, as a machine that
@@ -241,10 +258,16 @@ def test_a_worker_killed_mid_step_is_replaced_by_the_other(cluster):
     assert not [n for n in after if "/." in n or n.endswith(".tmp")]
 
 
+def _cli_runs(instance, **tags) -> list[dg.DagsterRun]:
+    """Runs of `spymaster materialize` and `spymaster research`, newest first (not the
+    backfill's, which carry the same launcher tag)."""
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={"spymaster/launched_by": "cli", **tags}))
+    return [r for r in runs if "dagster/backfill" not in r.tags]
+
+
 def _materialize_runs(instance) -> list[dg.DagsterRun]:
-    """The day run of `spymaster materialize` (not the backfill's run of the same day)."""
-    tags = {"dagster/partition": str(MONDAY), "spymaster/launched_by": "cli"}
-    return instance.get_runs(filters=dg.RunsFilter(tags=tags))
+    """The day run of `spymaster materialize --date MONDAY`."""
+    return _cli_runs(instance, **{"dagster/partition": str(MONDAY)})
 
 
 def _materialized(instance) -> int:
