@@ -12,6 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -83,17 +84,25 @@ def redis() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def s3_server(bucket: str) -> Iterator[str]:
-    """moto's S3 server (a real HTTP server, so every process reaches it) holding an empty
-    `bucket`; yields its endpoint URL."""
+def s3_server(bucket: str, fresh: bool = False) -> Iterator[str]:
+    """moto's S3 server (a real HTTP server, so every process reaches it) holding `bucket`;
+    yields its endpoint URL. moto keeps its buckets in the process, not in the server: servers
+    of one process share them, and `fresh` empties them all first (for a process that runs
+    one server after another)."""
+    import logging
+
     import boto3
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     server = ThreadedMotoServer("127.0.0.1", 0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
     try:
+        if fresh:
+            reset = urllib.request.Request(f"{endpoint}/moto-api/reset", b"")
+            urllib.request.urlopen(reset).close()
         client = boto3.client("s3", **s3_client_args(endpoint))
         client.create_bucket(Bucket=bucket)
         yield endpoint

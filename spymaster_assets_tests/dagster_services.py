@@ -133,3 +133,22 @@ def webserver(home: Path, env: dict) -> Iterator[tuple[str, GraphQL]]:
 
         wait_until("the webserver to load the code location", location_loaded, 180, log)
         yield base, client
+
+
+def sensor(gql: GraphQL, name: str) -> dict:
+    """The sensor's id and state, as the UI reads them."""
+    return gql(
+        "query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { __typename "
+        "... on Sensor { id sensorState { status } } } }",
+        s={"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "sensorName": name},
+    )["sensorOrError"]
+
+
+def stop_sensor(gql: GraphQL, name: str) -> None:
+    """Stop the sensor as the UI's toggle does."""
+    stopped = gql(
+        "mutation($id: String) { stopSensor(id: $id) { __typename "
+        "... on StopSensorMutationResult { instigationState { status } } } }",
+        id=sensor(gql, name)["id"],
+    )["stopSensor"]
+    assert stopped["instigationState"]["status"] == "STOPPED", stopped

@@ -27,7 +27,7 @@ from spymaster_assets.processes import process_group
 from spymaster_assets.sample.generator import generate_day
 
 from .conftest import S3_BUCKET, upload_tree
-from .dagster_services import REPO, GraphQL, instance_at, wait_until, webserver
+from .dagster_services import REPO, GraphQL, instance_at, stop_sensor, wait_until, webserver
 from .dagster_services import daemon as running_daemon
 from .test_cli import spymaster
 from .test_object_store import lake_objects
@@ -93,7 +93,7 @@ def cluster(tmp_path_factory, s3_server):
                        " ready." in _log(f), 120, folder / "worker.log")  # fmt: skip
         stack.enter_context(running_daemon(home, env))
         _, gql = stack.enter_context(webserver(home, env))
-        _stop_sensor(gql, "raw_files_sensor")  # the test backfills instead
+        stop_sensor(gql, "raw_files_sensor")  # the test backfills instead
         from spymaster_assets.storage import data_root
 
         root = data_root(bucket)
@@ -104,24 +104,6 @@ def cluster(tmp_path_factory, s3_server):
 def _log(folder: Path) -> str:
     path = folder / "worker.log"
     return path.read_text(errors="replace") if path.exists() else ""
-
-
-def _stop_sensor(gql: GraphQL, name: str) -> None:
-    found = gql(
-        "query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { "
-        "... on Sensor { id sensorState { status } } } }",
-        s={
-            "repositoryLocationName": "spymaster_assets",
-            "repositoryName": "__repository__",
-            "sensorName": name,
-        },  # fmt: skip
-    )["sensorOrError"]
-    stopped = gql(
-        "mutation($id: String) { stopSensor(id: $id) { __typename "
-        "... on StopSensorMutationResult { instigationState { status } } } }",
-        id=found["id"],
-    )["stopSensor"]
-    assert stopped["instigationState"]["status"] == "STOPPED", stopped
 
 
 def _workers_of(instance, run_ids) -> list[str]:

@@ -25,7 +25,16 @@ from spymaster_assets.definitions import defs
 from spymaster_assets.paths import DataLayout
 from spymaster_assets.sample.generator import generate_day
 
-from .dagster_services import LOCATION, REPOSITORY, GraphQL, daemon, new_instance, wait_until
+from .dagster_services import (
+    LOCATION,
+    REPOSITORY,
+    GraphQL,
+    daemon,
+    new_instance,
+    sensor,
+    stop_sensor,
+    wait_until,
+)
 from .dagster_services import webserver as start_webserver
 
 THURSDAY, FRIDAY, MONDAY, TUESDAY = (
@@ -62,14 +71,6 @@ class Instance:
     home: Path
     data: Path
     runs: dict = field(default_factory=dict)
-
-
-def sensor(gql: GraphQL, name: str) -> dict:
-    return gql(
-        "query($s: SensorSelector!) { sensorOrError(sensorSelector: $s) { __typename "
-        "... on Sensor { id sensorState { status } } } }",
-        s={"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "sensorName": name},
-    )["sensorOrError"]
 
 
 def run_status(gql: GraphQL, run_id: str) -> str:
@@ -157,12 +158,7 @@ def instance(tmp_path_factory):
         # turns the sensor back on for its own test).
         raw_sensor = sensor(gql, "raw_files_sensor")
         assert raw_sensor["sensorState"]["status"] == "RUNNING", "running by default"
-        stopped = gql(
-            "mutation($id: String) { stopSensor(id: $id) { __typename "
-            "... on StopSensorMutationResult { instigationState { status } } } }",
-            id=raw_sensor["id"],
-        )["stopSensor"]
-        assert stopped["instigationState"]["status"] == "STOPPED", stopped
+        stop_sensor(gql, "raw_files_sensor")
         for day in (THURSDAY, FRIDAY, MONDAY):
             generate_day(day, data, profile="demo", seed=11)
 

@@ -4,11 +4,12 @@
 
 The K full-size days of the backfill benchmark (cached under DATA_DIR/bench/) are uploaded to
 a bucket of moto's S3 server on loopback; PostgreSQL 15 and redis-server run on loopback too
-(local_services). For each worker count, on a fresh database, bucket prefix and broker:
-`dagster dev` (daemon, webserver, code server) with the raw-files sensor stopped, N `spymaster
-worker` processes (one step at a time each, folders of their own), and `spymaster backfill` of
-the K days, one day per run and N runs at once. The work is the span from the first run's
-start to the last run's end; throughput is days per hour of it, and per worker.
+(local_services). For each worker count N, on a fresh database, bucket and broker: `dagster
+dev` (daemon, webserver, code server) with the raw-files sensor stopped, N `spymaster worker`
+processes (one step at a time each, folders of their own), and `spymaster backfill` of the K
+days, one day per run and 2N runs at once (a run's start overlaps another's step). The work is
+the span from the first run's start to the last run's end; throughput is days per hour of it,
+and per worker.
 
 On one 2-core machine the workers compete with the orchestrators, the daemon, the S3 server
 and each other for the same cores: the figure says what a second worker adds here, not what
@@ -49,16 +50,17 @@ def _home(home: Path, runs_at_once: int) -> None:
     (home / "dagster.yaml").write_text(yaml.safe_dump(config))
 
 
-def _upload(raw: Path, days: list[dt.date], prefix: str) -> None:
-    from spymaster_assets.paths import DataLayout
-    from spymaster_assets.storage import data_root
+def _upload(raw: Path, days: list[dt.date], endpoint: str, prefix: str) -> None:
+    import boto3
 
-    local, remote = DataLayout(raw), DataLayout(data_root(prefix))
+    from spymaster_assets.local_services import s3_client_args
+    from spymaster_assets.paths import DataLayout
+
+    client, local = boto3.client("s3", **s3_client_args(endpoint)), DataLayout(raw)
     for day in days:
         for source in ("trades", "mbp-10", "options"):
             path = local.raw_path(source, day)
-            target = remote.root / path.relative_to(raw).as_posix()
-            target.fs.put_file(str(path), target.path)
+            client.upload_file(str(path), BUCKET, f"{prefix}/{path.relative_to(raw).as_posix()}")
 
 
 def _stop_sensor(env: dict) -> None:
@@ -87,15 +89,13 @@ def run_cluster_backfill(
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="spymaster-cluster-")))
         pg = stack.enter_context(postgres())
         broker = stack.enter_context(redis())
-        endpoint = stack.enter_context(s3_server(BUCKET))
+        endpoint = stack.enter_context(s3_server(BUCKET, fresh=True))
         prefix = f"s3://{BUCKET}/data"
         env = {**os.environ, **s3_variables(endpoint), "SPYMASTER_PG_URL": pg,
                "SPYMASTER_CELERY_BROKER": broker, "SPYMASTER_DATA_DIR": prefix,
                "SPYMASTER_DAYS_PER_RUN": "1", "DAGSTER_HOME": str(tmp / "home")}  # fmt: skip
         env.pop("SPYMASTER_LOG_LEVEL", None)
-        _home(tmp / "home", workers)
-        os.environ.update(s3_variables(endpoint))  # this process uploads
-        _upload(raw, days, prefix)
+        _home(tmp / "home", 2 * workers)  # a run starts while another's step runs
         samplers = []
         for n in range(1, workers + 1):
             folder = tmp / f"worker-{n}"
@@ -108,6 +108,7 @@ def run_cluster_backfill(
         daemon = stack.enter_context(running_daemon(tmp / "home", env))
         stack.enter_context(GroupSampler(os.getpgid(daemon.pid)))
         _stop_sensor(env)
+        _upload(raw, days, endpoint, "data")  # after: the sensor must not take the days
         args = [sys.executable, "-m", "spymaster_assets.cli", "backfill", "--start", str(days[0]),
                 "--end", str(days[-1]), "--timeout", "7200"]  # fmt: skip
         started = time.perf_counter()
@@ -118,6 +119,8 @@ def run_cluster_backfill(
                                f"{done.stderr[-2000:]}")  # fmt: skip
         runs, checks, failed = _runs_and_checks(tmp / "home", env, days)
     backfill = [r for r in runs if r["by"] == "backfill"]
+    if len(backfill) != len(days):
+        raise RuntimeError(f"expected a run per day of the backfill, found {runs}")
     work = max(r["end"] for r in backfill) - min(r["start"] for r in backfill)
     worker_cpu = sum(sum(s.cpu_by_role().values()) for s in samplers)
     worker_rss = max((max(s.by_role().values(), default=0) for s in samplers), default=0)
