@@ -32,13 +32,9 @@ def _use_data_dir(data_dir: str | None) -> Path:
     from spymaster_assets.storage import data_root, is_url
 
     location = data_dir or default_data_dir()
-    if is_url(location):
-        root = data_root(location)
-        os.environ[DATA_DIR_ENV] = str(root)
-        return root
-    resolved = data_root(Path(location).resolve())
-    os.environ[DATA_DIR_ENV] = str(resolved)
-    return resolved
+    root = data_root(location if is_url(location) else Path(location).resolve())
+    os.environ[DATA_DIR_ENV] = str(root)
+    return root
 
 
 def _local_data_dir(data_dir: str | None, command: str) -> Path:
@@ -637,23 +633,15 @@ def bench(
 def bench_cluster(k: int, profile: str, seed: int, write_docs: bool, data_dir) -> None:
     """The backfill on 1 and then 2 Celery workers, all on this machine (PostgreSQL, Redis and
     an S3 server on loopback): throughput, and throughput per worker (docs/performance.md)."""
-    import json
-
     from spymaster_assets.bench.cluster import run_cluster_bench
-    from spymaster_assets.bench.report import cluster_section, with_cluster_section
+    from spymaster_assets.bench.report import write_cluster_report
 
     for name in ("SPYMASTER_CELERY_BROKER", PG_URL_ENV):
         os.environ.pop(name, None)  # the benchmark starts its own
     result = run_cluster_bench(_local_data_dir(data_dir, "bench-cluster"), k, profile, seed,
                                click.echo)  # fmt: skip
-    section = cluster_section(result)
-    folder = REPO_ROOT / "bench" / "results"
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = result["created"].replace(":", "").replace("-", "").replace("+0000", "Z")
-    (folder / f"cluster-{stamp}.json").write_text(json.dumps(result, indent=2) + "\n")
-    if write_docs:
-        docs = REPO_ROOT / "docs" / "performance.md"
-        docs.write_text(with_cluster_section(docs.read_text(), section, None))
+    docs = REPO_ROOT / "docs" / "performance.md" if write_docs else None
+    section = write_cluster_report(result, REPO_ROOT / "bench" / "results", docs)
     click.echo("\n" + section)
 
 

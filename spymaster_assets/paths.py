@@ -69,6 +69,16 @@ class DataLayout:
 
         return {f"raw/{k}": v for k, v in modified_times(self.root / "raw").items()}
 
+    def raw_times(self, day: dt.date, raw_files: dict[str, int]) -> list[int | None]:
+        """When each of the day's three raw files was written, from a `raw_files()` listing
+        (None: missing); a DBN file as `.dbn.zst`, else plain `.dbn`, like existing_dbn_path."""
+        times = [
+            raw_files.get(self.relative(self.dbn_path(s, day)))
+            or raw_files.get(self.relative(self.dbn_path(s, day, compressed=False)))
+            for s in DBN_SCHEMAS
+        ]
+        return [*times, raw_files.get(self.relative(self.options_path(day)))]
+
     def raw_days(self, raw_files: dict[str, int] | None = None) -> list[dt.date]:
         """Every date for which at least one raw file is present."""
         days: set[dt.date] = set()

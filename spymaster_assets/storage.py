@@ -139,8 +139,8 @@ def scratch_sibling(temporary: Path, role: str) -> Path:
     return temporary.with_name(f"{temporary.name[: -len('.tmp')]}-{role}.tmp")
 
 
-def _scratch_file(path: Path) -> Path:
-    """A local temporary file standing for the object `path` while it is written or read."""
+def _scratch_file() -> Path:
+    """A local temporary file standing for an object while it is written or read."""
     folder = scratch_dir()
     remove_orphans(folder / "object")
     return folder / f".object.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp"
@@ -150,7 +150,7 @@ def staging_path(final: Path) -> Path:
     """Where a writer that streams a large file puts it before `publish`: a hidden sibling
     on disk, a local scratch file for an object store."""
     if is_remote(final):
-        return _scratch_file(final)
+        return _scratch_file()
     ensure_parent(final)
     return temporary_sibling(final)
 
@@ -222,7 +222,7 @@ def local_copy(path: Path) -> Iterator[Path]:
         return
     from spymaster_assets.market.errors import RawDataError
 
-    tmp = _scratch_file(path)
+    tmp = _scratch_file()
     try:
         with contextlib.suppress(FileNotFoundError):
             path.fs.get_file(path.path, str(tmp))

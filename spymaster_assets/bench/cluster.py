@@ -105,8 +105,7 @@ def run_cluster_backfill(
             command = [sys.executable, "-m", "spymaster_assets.cli", "worker", "--name", f"w{n}"]
             proc = stack.enter_context(process_group(command, mine, folder / "log", folder))
             samplers.append(stack.enter_context(GroupSampler(os.getpgid(proc.pid))))
-        daemon = stack.enter_context(running_daemon(tmp / "home", env))
-        stack.enter_context(GroupSampler(os.getpgid(daemon.pid)))
+        stack.enter_context(running_daemon(tmp / "home", env))
         _stop_sensor(env)
         _upload(raw, days, endpoint, "data")  # after: the sensor must not take the days
         args = [sys.executable, "-m", "spymaster_assets.cli", "backfill", "--start", str(days[0]),

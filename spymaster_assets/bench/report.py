@@ -504,9 +504,13 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def _stamp(created: str) -> str:
+    return created.replace(":", "").replace("-", "").replace("+0000", "Z")
+
+
 def write_report(report: dict, results_dir: Path, docs_path: Path | None) -> list[Path]:
     results_dir.mkdir(parents=True, exist_ok=True)
-    stamp = report["created"].replace(":", "").replace("-", "").replace("+0000", "Z")
+    stamp = _stamp(report["created"])
     text = markdown(report)
     paths = [results_dir / f"bench-{stamp}.json", results_dir / f"bench-{stamp}.md"]
     paths[0].write_text(json.dumps(report, indent=2) + "\n")
@@ -583,3 +587,14 @@ def with_cluster_section(page: str, section: str | None, previous: str | None) -
     if at < 0:
         return page.rstrip("\n") + "\n\n" + section + "\n"
     return page[:at].rstrip("\n") + "\n\n" + section + "\n" + page[at:]
+
+
+def write_cluster_report(result: dict, results_dir: Path, docs_path: Path | None) -> str:
+    """The cluster benchmark's JSON under `results_dir`, its section in `docs_path`."""
+    section = cluster_section(result)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    path = results_dir / f"cluster-{_stamp(result['created'])}.json"
+    path.write_text(json.dumps(result, indent=2) + "\n")
+    if docs_path is not None:
+        docs_path.write_text(with_cluster_section(docs_path.read_text(), section, None))
+    return section

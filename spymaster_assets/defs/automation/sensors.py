@@ -9,7 +9,7 @@ import dagster as dg
 
 from spymaster_assets.defs.automation import jobs
 from spymaster_assets.defs.resources import LakeResource
-from spymaster_assets.paths import DBN_SCHEMAS, DataLayout
+from spymaster_assets.paths import DataLayout
 
 IN_FLIGHT = [
     dg.DagsterRunStatus.QUEUED,
@@ -33,11 +33,7 @@ def days_to_process(layout: DataLayout) -> list[tuple[str, int]]:
     for day in layout.raw_days(raw_files):
         if not is_trading_day(day):
             continue
-        raw = [
-            raw_files.get(layout.relative(layout.dbn_path(s, day)))
-            or raw_files.get(layout.relative(layout.dbn_path(s, day, compressed=False)))
-            for s in DBN_SCHEMAS
-        ] + [raw_files.get(layout.relative(layout.options_path(day)))]
+        raw = layout.raw_times(day, raw_files)
         if None in raw:
             continue  # wait until the day's three files are all there
         newest = max(raw)
